@@ -1,0 +1,273 @@
+"""What the runner records while Keras Tuner trains, and how it obeys stop requests.
+
+Keras Tuner keeps only each trial's best epoch. The recorder appends every epoch of every trial to
+``explorer/metrics.jsonl`` as the epoch ends (train and validation loss and accuracy, epoch duration,
+learning rate), trial begin/end events to ``explorer/events.jsonl``, and keeps the status file current
+down to the batch. It checks for stop requests at every batch, a safe point where no file is being
+written, and raises ``SearchStopped`` there.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import keras
+import keras_tuner
+import numpy as np
+
+from tuning.status import StatusWriter
+from tuning.store import SearchPaths, append_jsonl, read_json
+
+log = logging.getLogger("tuning.search")
+CONTROL_CHECK_SECONDS = 0.2
+
+
+class SearchStopped(keras_tuner.errors.FatalError):
+    """Raised at a safe point when a stop was requested; ``mode`` is "now" or "after_trial"."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        super().__init__(f"search stopped ({mode.replace('_', ' ')})")
+
+
+class TooManyFailures(keras_tuner.errors.FatalError):
+    """Several trials in a row failed: something is wrong with every configuration, not one."""
+
+
+def read_stop_request(paths: SearchPaths) -> str | None:
+    """The pending stop request ("now", "after_trial") in the control file, if any."""
+    control = read_json(paths.control) or {}
+    mode = control.get("stop")
+    return mode if mode in ("now", "after_trial") else None
+
+
+class Recorder:
+    """Receives Keras Tuner's hooks for one runner session and writes our files."""
+
+    def __init__(
+        self,
+        paths: SearchPaths,
+        writer: StatusWriter,
+        *,
+        session: int,
+        train_size: int,
+        max_consecutive_failures: int,
+        keep_checkpoints: str,
+    ) -> None:
+        self.paths = paths
+        self.writer = writer
+        self.session = session
+        self.train_size = train_size
+        self.max_consecutive_failures = max_consecutive_failures
+        self.keep_checkpoints = keep_checkpoints
+        self.stop_mode: str | None = None
+        self._last_control_check = 0.0
+        self._model: Any = None
+        self._execution = -1
+        self._epoch_started = 0.0
+        self._trial_started = 0.0
+        self._batches = 0
+
+    # ----- stop requests -------------------------------------------------------------------
+    def request_stop(self, mode: str) -> None:
+        """Ask for a stop from inside the process (signal handlers); "now" wins over "after_trial"."""
+        if self.stop_mode != "now":
+            self.stop_mode = mode
+            self.writer.update(state="stopping", stop_requested=mode, message=_stop_message(mode))
+
+    def poll_stop(self, *, force: bool = False) -> None:
+        """Pick up a stop request from the control file (throttled), and raise if it is "now"."""
+        now = time.monotonic()
+        if force or now - self._last_control_check >= CONTROL_CHECK_SECONDS:
+            self._last_control_check = now
+            mode = read_stop_request(self.paths)
+            if mode and mode != self.stop_mode:
+                self.request_stop(mode)
+        if self.stop_mode == "now":
+            raise SearchStopped("now")
+
+    # ----- trials ------------------------------------------------------------------------
+    def before_trial(self) -> None:
+        """Called before Keras Tuner creates the next trial: the place to honour any stop request."""
+        self.poll_stop(force=True)
+        if self.stop_mode == "after_trial":
+            raise SearchStopped("after_trial")
+
+    def trial_begin(self, tuner: keras_tuner.Tuner, trial: Any) -> None:
+        self.poll_stop(force=True)
+        self._model, self._execution = None, -1
+        self._trial_started = time.time()
+        number = tuner.oracle.start_order.index(trial.trial_id) + 1
+        values = dict(trial.hyperparameters.values)
+        epochs = values.get("tuner/epochs", values.get("epochs"))
+        batch_size = int(values.get("batch_size") or 32)
+        self._batches = math.ceil(self.train_size / batch_size)
+        current = {
+            "trial_id": trial.trial_id,
+            "number": number,
+            "execution": 0,
+            "executions": tuner.executions_per_trial,
+            "epoch": 0,
+            "epochs": epochs,
+            "initial_epoch": values.get("tuner/initial_epoch", 0),
+            "batch": 0,
+            "batches": self._batches,
+            "started_at": self._trial_started,
+            "hyperparameters": values,
+        }
+        total = self.writer.status.trials_planned
+        self.writer.update(current_trial=current, message=f"Training trial {number} of {total}")
+        append_jsonl(self.paths.events, _event("trial_begin", trial.trial_id, self.session, number=number, hyperparameters=values))
+        log.info("Trial %d of %d (id %s) started: %s", number, total, trial.trial_id, _format_values(values))
+
+    def epoch_begin(self, trial: Any, model: Any, epoch: int) -> None:
+        if model is not self._model:
+            self._model = model
+            self._execution += 1
+        self._epoch_started = time.time()
+        current = dict(self.writer.status.current_trial or {})
+        current.update(execution=self._execution, epoch=epoch + 1, batch=0)
+        self.writer.update(current_trial=current, force=False)
+
+    def batch_end(self, trial: Any, batch: int, logs: dict[str, Any] | None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            raise keras_tuner.errors.FailedTrialError(
+                f"Training diverged: the loss became {float(loss)} at batch {batch + 1}. "
+                "A lower learning rate usually fixes this."
+            )
+        self.poll_stop()
+        current = self.writer.status.current_trial
+        if current is not None:
+            current["batch"] = batch + 1
+            self.writer.update(force=False, min_interval=1.0)
+
+    def epoch_end(self, trial: Any, model: Any, epoch: int, logs: dict[str, Any] | None) -> None:
+        duration = time.time() - self._epoch_started
+        metrics = {k: _number(v) for k, v in (logs or {}).items()}
+        record = {
+            "trial_id": trial.trial_id,
+            "session": self.session,
+            "execution": self._execution,
+            "epoch": epoch + 1,
+            "duration_s": round(duration, 4),
+            "learning_rate": _learning_rate(model),
+            "time": time.time(),
+            **metrics,
+        }
+        append_jsonl(self.paths.metrics, record)
+        status = self.writer.status
+        current = dict(status.current_trial or {})
+        current.update(epoch=epoch + 1, batch=self._batches, last_metrics=metrics)
+        self.writer.update(
+            current_trial=current,
+            epochs_done=status.epochs_done + 1,
+            seconds_training=status.seconds_training + duration,
+        )
+        log.info("  epoch %d/%s: %s (%.1f s)%s", epoch + 1, current.get("epochs"), _format_metrics(metrics), duration, _eta_text(status.eta_seconds()))
+        if math.isnan(metrics.get("loss", 0.0) or 0.0):
+            raise keras_tuner.errors.FailedTrialError("Training diverged: the loss is NaN. Try a lower learning rate.")
+
+    def trial_end(self, tuner: keras_tuner.Tuner, trial: Any) -> None:
+        oracle = tuner.oracle
+        saved = oracle.get_trial(trial.trial_id)
+        duration = time.time() - self._trial_started
+        message = _short_message(saved.message)
+        append_jsonl(
+            self.paths.events,
+            _event("trial_end", saved.trial_id, self.session, status=saved.status, score=saved.score,
+                   best_step=saved.best_step, duration_s=round(duration, 3), message=message),
+        )
+        self.update_counts(oracle)
+        prune_checkpoints(self.paths.project_dir, oracle, keep=self.keep_checkpoints)
+        outcome = f"{oracle.objective.name} {saved.score:.4f}" if saved.score is not None else message
+        log.info("Trial %s %s in %.1f s: %s", saved.trial_id, saved.status.lower(), duration, outcome)
+        self._check_failures(oracle)
+        if self.stop_mode == "after_trial" or read_stop_request(self.paths) == "after_trial":
+            raise SearchStopped("after_trial")
+
+    def update_counts(self, oracle: keras_tuner.Oracle) -> None:
+        """Trials done, per status, and the best so far, from the oracle."""
+        by_status: dict[str, int] = {}
+        for t in oracle.trials.values():
+            by_status[t.status.lower()] = by_status.get(t.status.lower(), 0) + 1
+        best = [t for t in oracle.get_best_trials(1) if t.status == "COMPLETED"]
+        best_info = {"trial_id": best[0].trial_id, "score": best[0].score} if best else None
+        self.writer.update(trials_done=len(oracle.end_order), trials_by_status=by_status, best=best_info, current_trial=None)
+
+    def _check_failures(self, oracle: keras_tuner.Oracle) -> None:
+        streak = 0
+        for trial_id in reversed(oracle.end_order):
+            if oracle.trials[trial_id].status not in ("FAILED", "INVALID"):
+                break
+            streak += 1
+        if streak >= self.max_consecutive_failures:
+            last = _short_message(oracle.trials[oracle.end_order[-1]].message)
+            raise TooManyFailures(f"{streak} trials in a row failed; the last one said: {last}")
+
+
+def prune_checkpoints(project_dir: Path, oracle: keras_tuner.Oracle, *, keep: str) -> list[Path]:
+    """Delete model weights no longer needed: all but the best trial's (and Hyperband's open brackets)."""
+    if keep == "all":
+        return []
+    needed = {t.trial_id for t in oracle.get_best_trials(1) if t.status == "COMPLETED"}
+    if hasattr(oracle, "trials_still_needed"):
+        needed |= oracle.trials_still_needed()
+    needed |= {t.trial_id for t in oracle.ongoing_trials.values()}
+    removed = []
+    for trial_id in oracle.trials:
+        if trial_id in needed:
+            continue
+        for name in ("checkpoint.weights.h5", "checkpoint"):
+            path = project_dir / f"trial_{trial_id}" / name
+            if path.is_file():
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
+def _event(kind: str, trial_id: str, session: int, **fields: Any) -> dict[str, Any]:
+    return {"event": kind, "trial_id": trial_id, "session": session, "time": time.time(), **fields}
+
+
+def _number(value: Any) -> float:
+    return float(np.asarray(value).item())
+
+
+def _learning_rate(model: Any) -> float | None:
+    try:
+        return float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+def _short_message(message: str | None) -> str | None:
+    """The last line of a traceback: the exception and what it said."""
+    if not message:
+        return None
+    lines = [line for line in message.strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else None
+
+
+def _stop_message(mode: str) -> str:
+    return "Stopping now…" if mode == "now" else "Stopping after the current trial…"
+
+
+def _format_values(values: dict[str, Any]) -> str:
+    shown = {k: v for k, v in values.items() if not k.startswith("tuner/")}
+    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items())
+
+
+def _format_metrics(metrics: dict[str, float]) -> str:
+    return " ".join(f"{k} {v:.4f}" for k, v in metrics.items())
+
+
+def _eta_text(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f" · ETA {minutes}m {secs:02d}s" if minutes else f" · ETA {secs}s"

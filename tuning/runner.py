@@ -1,0 +1,250 @@
+"""The search process: runs (or resumes) one Keras Tuner search and keeps its files current.
+
+Started in the foreground by ``python -m tuning run``/``resume``, or in the background by
+``tuning.jobs`` as ``python -m tuning.runner PROJECT_DIR`` in a new session. It holds the search's lock
+for its whole life, writes the status (with a heartbeat), and ends in one of the states "completed",
+"stopped" or "failed". A process that is killed leaves "running" behind, which readers turn into
+"interrupted" because the lock is gone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+
+from tuning.errors import SearchLockedError, SearchNotFoundError, SearchStateError, TuningError
+from tuning.status import SearchStatus, StatusWriter, read_status
+from tuning.store import SearchPaths, read_json, write_json_atomic
+
+log = logging.getLogger("tuning.search")
+LOCK_WAIT_SECONDS = 2.0
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
+
+
+@contextlib.contextmanager
+def search_lock(paths: SearchPaths) -> Iterator[None]:
+    """Hold the search's exclusive lock, or raise ``SearchLockedError`` naming the running pid."""
+    paths.ours.mkdir(parents=True, exist_ok=True)
+    fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if fcntl is not None:
+            _acquire(fd, paths)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        if fcntl is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _acquire(fd: int, paths: SearchPaths) -> None:
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                os.close(fd)
+                raise SearchLockedError(str(paths.project_dir), _lock_owner(paths)) from None
+            time.sleep(0.05)
+
+
+def _lock_owner(paths: SearchPaths) -> int | None:
+    try:
+        return int(paths.lock.read_text().strip())
+    except (OSError, ValueError):
+        return (read_json(paths.status) or {}).get("pid")
+
+
+@contextlib.contextmanager
+def search_logging(paths: SearchPaths, *, console: bool) -> Iterator[None]:
+    """Send the search's log lines to ``explorer/search.log`` (and to the terminal in the foreground)."""
+    formatter = logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S")
+    handlers: list[logging.Handler] = [logging.FileHandler(paths.log, encoding="utf-8")]
+    if console:
+        handlers.append(logging.StreamHandler(sys.stdout))
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            log.removeHandler(handler)
+            handler.close()
+
+
+@contextlib.contextmanager
+def stop_on_signals(on_stop: callable) -> Iterator[None]:
+    """SIGTERM and a first Ctrl-C ask for a clean stop at the next batch; a second Ctrl-C aborts."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    seen: list[int] = []
+
+    def handler(signum: int, frame: object) -> None:
+        if signum == signal.SIGINT and seen:
+            raise KeyboardInterrupt
+        seen.append(signum)
+        on_stop()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def run_search(project_dir: str | os.PathLike[str], *, resume: bool, console: bool = False) -> SearchStatus:
+    """Run or resume the search in ``project_dir`` in this process until it ends; return its final status."""
+    from tuning.config import SearchConfig
+
+    paths = SearchPaths.of(project_dir)
+    if not paths.is_search():
+        raise SearchNotFoundError(f"{paths.project_dir} is not a search made by this app (no {paths.config.name}).")
+    config = SearchConfig.load(paths.config)
+    with search_lock(paths):
+        previous = read_status(paths.project_dir)
+        if not resume and previous.state != "created":
+            raise SearchStateError(
+                f"The search in {paths.project_dir} has already run (state: {previous.state}). Use resume."
+            )
+        with contextlib.suppress(FileNotFoundError):
+            paths.control.unlink()
+        writer = StatusWriter(paths, _initial_status(config, previous))
+        writer.update()
+        writer.start_heartbeat()
+        try:
+            with search_logging(paths, console=console):
+                _run(config, paths, writer, resume=resume)
+        finally:
+            writer.stop_heartbeat()
+    return writer.status
+
+
+def _initial_status(config: object, previous: SearchStatus) -> SearchStatus:
+    search_plan = config.plan()
+    return SearchStatus(
+        state="starting",
+        pid=os.getpid(),
+        session=previous.session + 1,
+        started_at=previous.started_at or time.time(),
+        trials_done=previous.trials_done,
+        trials_planned=search_plan.trials,
+        trials_by_status=previous.trials_by_status,
+        epochs_done=previous.epochs_done,
+        epochs_planned=search_plan.epochs_total,
+        best=previous.best,
+        objective={"name": config.objective, "direction": "max" if config.objective == "val_accuracy" else "min"},
+        message="Loading data…",
+        warnings=list(config.warnings()),
+        seconds_training=previous.seconds_training,
+    )
+
+
+def _run(config: object, paths: SearchPaths, writer: StatusWriter, *, resume: bool) -> None:
+    from tuning.recorder import Recorder, SearchStopped, TooManyFailures
+
+    recorder: Recorder | None = None
+    tuner = None
+    log.info("%s search in %s (pid %d, session %d)", "Resuming" if resume else "Starting",
+             paths.project_dir, os.getpid(), writer.status.session)
+    for warning in writer.status.warnings:
+        log.info("Note: %s", warning)
+    try:
+        with stop_on_signals(lambda: recorder.request_stop("now") if recorder else _raise_interrupt()):
+            recorder, tuner, data = _prepare(config, paths, writer)
+            writer.update(state="running", message="Searching…")
+            tuner.search(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
+                         callbacks=_callbacks(config), verbose=0)
+        _finish(writer, "completed", f"Search completed: {writer.status.trials_done} trials.")
+    except SearchStopped as stop:
+        _finish(writer, "stopped", "Stopped now; the interrupted trial will run again on resume."
+                if stop.mode == "now" else "Stopped after the trial; resume to continue.")
+    except KeyboardInterrupt:
+        _finish(writer, "stopped", "Stopped by the user; the interrupted trial will run again on resume.")
+    except TooManyFailures as exc:
+        _finish(writer, "failed", "The search stopped because trials keep failing.", error=str(exc))
+    except Exception as exc:  # noqa: BLE001 - any crash must end in a "failed" status with its message
+        log.error("%s", traceback.format_exc())
+        _finish(writer, "failed", "The search failed.", error=_describe(exc))
+    if recorder is not None and tuner is not None:
+        recorder.update_counts(tuner.oracle)
+
+
+def _raise_interrupt() -> None:
+    raise KeyboardInterrupt
+
+
+def _prepare(config: object, paths: SearchPaths, writer: StatusWriter) -> tuple[object, object, object]:
+    from tuning.data import load_dataset
+    from tuning.recorder import Recorder
+    from tuning.tuners import make_tuner
+
+    data = load_dataset(config.data, progress=lambda msg, frac: writer.update(message=msg, force=False))
+    log.info("Data: %s: %d training, %d validation images (test set of %d kept aside).",
+             data.label, len(data.y_train), len(data.y_val), len(data.y_test))
+    recorder = Recorder(paths, writer, session=writer.status.session, train_size=len(data.y_train),
+                        max_consecutive_failures=config.max_consecutive_failures,
+                        keep_checkpoints=config.keep_checkpoints)
+    tuner = make_tuner(config, paths.project_dir, recorder)
+    recorder.update_counts(tuner.oracle)
+    return recorder, tuner, data
+
+
+def _callbacks(config: object) -> list[object]:
+    import keras
+
+    patience = config.early_stopping_patience
+    if not patience:
+        return []
+    mode = "max" if config.objective == "val_accuracy" else "min"
+    return [keras.callbacks.EarlyStopping(monitor=config.objective, mode=mode, patience=patience)]
+
+
+def _finish(writer: StatusWriter, state: str, message: str, *, error: str | None = None) -> None:
+    log.info("%s%s", message, f" Error: {error}" if error else "")
+    writer.update(state=state, message=message, error=error, ended_at=time.time(), current_trial=None, stop_requested=None)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, TuningError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the background process: ``python -m tuning.runner PROJECT_DIR [--resume]``."""
+    parser = argparse.ArgumentParser(prog="python -m tuning.runner", description=__doc__)
+    parser.add_argument("project_dir", type=Path)
+    parser.add_argument("--resume", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        status = run_search(args.project_dir, resume=args.resume)
+    except TuningError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0 if status.state in ("completed", "stopped") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""The status of a search: what the runner writes, and what a reader concludes from it.
+
+The runner owns ``explorer/status.json`` and holds an exclusive ``flock`` on ``explorer/lock`` for as
+long as it lives. The kernel releases that lock when the process dies, however it dies, so a reader
+that finds the state "running" but the lock free knows the runner was killed: the state reads
+"interrupted". Probing the lock never changes a file.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tuning.store import SearchPaths, read_json, write_json_atomic
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows has no flock; fall back to the heartbeat
+    fcntl = None  # type: ignore[assignment]
+
+STATES = ("created", "starting", "running", "stopping", "stopped", "completed", "failed", "interrupted")
+ACTIVE_STATES = ("starting", "running", "stopping")
+HEARTBEAT_SECONDS = 2.0
+STALE_AFTER_SECONDS = 30.0
+
+
+@dataclass
+class SearchStatus:
+    """One snapshot of a search's state, as written in ``status.json``."""
+
+    state: str = "created"
+    pid: int | None = None
+    session: int = 0
+    heartbeat: float | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    trials_done: int = 0
+    trials_planned: int = 0
+    trials_by_status: dict[str, int] = field(default_factory=dict)
+    epochs_done: int = 0
+    epochs_planned: int = 0
+    current_trial: dict[str, Any] | None = None
+    best: dict[str, Any] | None = None
+    objective: dict[str, str] | None = None
+    stop_requested: str | None = None
+    message: str = ""
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    seconds_training: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SearchStatus:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    def elapsed_seconds(self, now: float | None = None) -> float | None:
+        if self.started_at is None:
+            return None
+        end = self.ended_at if self.ended_at and not self.is_active else (now or time.time())
+        return max(0.0, end - self.started_at)
+
+    def eta_seconds(self) -> float | None:
+        """Remaining time, from the average epoch time so far and the planned epochs left."""
+        if not self.is_active or self.epochs_done <= 0 or self.seconds_training <= 0:
+            return None
+        left = max(0, self.epochs_planned - self.epochs_done)
+        return left * self.seconds_training / self.epochs_done
+
+
+def lock_is_held(lock_path: Path) -> bool | None:
+    """Whether some process holds the search's lock; None when it cannot be told."""
+    if fcntl is None:
+        return None
+    try:
+        fd = os.open(lock_path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return None
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
+def read_status(project_dir: str | os.PathLike[str]) -> SearchStatus:
+    """The search's status, with "running" turned into "interrupted" when its process is gone."""
+    paths = SearchPaths.of(project_dir)
+    data = read_json(paths.status)
+    status = SearchStatus.from_dict(data) if data else SearchStatus()
+    if status.is_active and not _runner_alive(paths, status):
+        status.state = "interrupted"
+        status.current_trial = None
+        status.message = "The search process ended without finishing (killed or crashed); it can be resumed."
+    return status
+
+
+def _runner_alive(paths: SearchPaths, status: SearchStatus) -> bool:
+    held = lock_is_held(paths.lock)
+    if held is not None:
+        return held
+    fresh = status.heartbeat is not None and time.time() - status.heartbeat < STALE_AFTER_SECONDS
+    return fresh and status.pid is not None and _pid_exists(status.pid)
+
+
+def _pid_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class StatusWriter:
+    """The runner's side: keeps the status in memory and writes it atomically, with a heartbeat."""
+
+    def __init__(self, paths: SearchPaths, status: SearchStatus) -> None:
+        self._paths = paths
+        self.status = status
+        self._lock = threading.Lock()
+        self._last_write = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def update(self, *, force: bool = True, min_interval: float = 0.5, **fields: Any) -> None:
+        """Change fields; write now if ``force`` or if the last write is older than ``min_interval``."""
+        with self._lock:
+            for name, value in fields.items():
+                setattr(self.status, name, value)
+            if force or time.monotonic() - self._last_write >= min_interval:
+                self._write_locked()
+
+    def _write_locked(self) -> None:
+        self.status.heartbeat = time.time()
+        write_json_atomic(self._paths.status, self.status.to_dict())
+        self._last_write = time.monotonic()
+
+    def start_heartbeat(self, interval: float = HEARTBEAT_SECONDS) -> None:
+        def beat() -> None:
+            while not self._stop.wait(interval):
+                with self._lock:
+                    self._write_locked()
+
+        self._thread = threading.Thread(target=beat, name="status-heartbeat", daemon=True)
+        self._thread.start()
+
+    def stop_heartbeat(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
