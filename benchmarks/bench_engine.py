@@ -22,22 +22,27 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import keras_tuner  # noqa: E402
+import keras_tuner
 
-from tuning.config import SearchConfig  # noqa: E402
-from tuning.data import DataSpec, load_dataset  # noqa: E402
-from tuning.jobs import create_search  # noqa: E402
-from tuning.model import CifarHyperModel  # noqa: E402
-from tuning.runner import run_search  # noqa: E402
-from tuning.space import SearchSpace  # noqa: E402
-from tuning.specs import Choice, Fixed, FloatRange  # noqa: E402
+from tuning.config import SearchConfig
+from tuning.data import DataSpec, load_dataset
+from tuning.jobs import create_search
+from tuning.model import CifarHyperModel
+from tuning.runner import run_search
+from tuning.space import SearchSpace
+from tuning.specs import Choice, Fixed, FloatRange
 
 
 def make_config(trials: int, epochs: int, train_size: int) -> SearchConfig:
     space = SearchSpace().with_values(
-        conv_blocks=Choice((1, 2)), filters=Choice((16, 32)), dense_layers=Fixed(0), batch_norm=Fixed(False),
-        dropout=FloatRange(0.0, 0.5, step=0.1), learning_rate=FloatRange(1e-4, 1e-2, sampling="log"),
-        batch_size=Fixed(32), epochs=Fixed(epochs),
+        conv_blocks=Choice((1, 2)),
+        filters=Choice((16, 32)),
+        dense_layers=Fixed(0),
+        batch_norm=Fixed(False),
+        dropout=FloatRange(0.0, 0.5, step=0.1),
+        learning_rate=FloatRange(1e-4, 1e-2, sampling="log"),
+        batch_size=Fixed(32),
+        epochs=Fixed(epochs),
     )
     data = DataSpec(name="synthetic", train_size=train_size, validation_split=0.2, test_size=200, seed=0)
     return SearchConfig(space=space, data=data, tuner="random", max_trials=trials, seed=3)
@@ -50,7 +55,10 @@ def run_plain(config: SearchConfig, directory: Path) -> float:
     tuner = keras_tuner.RandomSearch(
         hypermodel=CifarHyperModel(config.space, seed=config.seed),
         objective=keras_tuner.Objective("val_accuracy", "max"),
-        max_trials=config.max_trials, seed=config.seed, directory=str(directory), project_name="plain",
+        max_trials=config.max_trials,
+        seed=config.seed,
+        directory=str(directory),
+        project_name="plain",
     )
     tuner.search(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val), verbose=0)
     assert len(tuner.oracle.trials) == config.max_trials

@@ -19,23 +19,28 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psutil  # noqa: E402
+import psutil
 
-from tuning.config import SearchConfig  # noqa: E402
-from tuning.data import DataSpec  # noqa: E402
-from tuning.jobs import start_search  # noqa: E402
-from tuning.space import SearchSpace  # noqa: E402
-from tuning.specs import Choice, Fixed, FloatRange  # noqa: E402
-from tuning.status import read_status  # noqa: E402
+from tuning.config import SearchConfig
+from tuning.data import DataSpec
+from tuning.jobs import start_search
+from tuning.space import SearchSpace
+from tuning.specs import Choice, Fixed, FloatRange
+from tuning.status import read_status
 
 MB = 1024 * 1024
 
 
 def make_config(trials: int) -> SearchConfig:
     space = SearchSpace().with_values(
-        conv_blocks=Choice((1, 2, 3)), filters=Choice((16, 32)), dense_layers=Choice((0, 1)),
-        dense_units=Fixed(64), dropout=FloatRange(0.0, 0.5, step=0.1),
-        learning_rate=FloatRange(1e-4, 1e-2, sampling="log"), batch_size=Fixed(32), epochs=Fixed(1),
+        conv_blocks=Choice((1, 2, 3)),
+        filters=Choice((16, 32)),
+        dense_layers=Choice((0, 1)),
+        dense_units=Fixed(64),
+        dropout=FloatRange(0.0, 0.5, step=0.1),
+        learning_rate=FloatRange(1e-4, 1e-2, sampling="log"),
+        batch_size=Fixed(32),
+        epochs=Fixed(1),
     )
     data = DataSpec(name="synthetic", train_size=500, validation_split=0.2, test_size=100, seed=0)
     return SearchConfig(space=space, data=data, tuner="random", max_trials=trials, seed=5)

@@ -12,7 +12,7 @@ from typing import Any
 from tuning.config import SearchConfig
 from tuning.data import DataSpec
 from tuning.space import SearchSpace
-from tuning.specs import Choice, FloatRange, Fixed
+from tuning.specs import Choice, Fixed, FloatRange
 from tuning.status import SearchStatus, read_status
 
 
@@ -39,7 +39,7 @@ def tiny_config(*, train_size: int = 300, space: SearchSpace | None = None, **fi
     return dataclasses.replace(config, **fields)
 
 
-def wait_for(predicate: Callable[[], Any], *, timeout: float, what: str, poll: float = 0.1) -> Any:
+def wait_for(predicate: Callable[[], Any], *, timeout: float, what: str | Callable[[], str], poll: float = 0.1) -> Any:
     """Poll ``predicate`` until it returns something truthy; fail the test with ``what`` after ``timeout``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -47,14 +47,14 @@ def wait_for(predicate: Callable[[], Any], *, timeout: float, what: str, poll: f
         if result:
             return result
         time.sleep(poll)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what() if callable(what) else what}")
 
 
 def wait_for_state(project_dir: Path, states: tuple[str, ...], *, timeout: float = 180) -> SearchStatus:
     return wait_for(
         lambda: (s := read_status(project_dir)).state in states and s,
         timeout=timeout,
-        what=f"state in {states} (last: {read_status(project_dir).state})",
+        what=lambda: f"state in {states} (last: {read_status(project_dir).state})",
     )
 
 

@@ -7,7 +7,7 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from tuning.cli import main  # noqa: E402
+from tuning.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -26,19 +26,30 @@ EPILOG = """examples:
 
 # command-line flag -> SearchConfig.with_overrides key
 OVERRIDES = {
-    "tuner": "tuner", "objective": "objective", "max_trials": "max_trials", "epochs": "epochs",
-    "train_size": "train_size", "validation_split": "validation_split", "dataset": "dataset",
-    "data_path": "data_path", "seed": "seed", "executions_per_trial": "executions_per_trial",
-    "hyperband_max_epochs": "hyperband_max_epochs", "hyperband_factor": "hyperband_factor",
-    "hyperband_iterations": "hyperband_iterations", "early_stopping": "early_stopping_patience",
+    "tuner": "tuner",
+    "objective": "objective",
+    "max_trials": "max_trials",
+    "epochs": "epochs",
+    "train_size": "train_size",
+    "validation_split": "validation_split",
+    "dataset": "dataset",
+    "data_path": "data_path",
+    "seed": "seed",
+    "executions_per_trial": "executions_per_trial",
+    "hyperband_max_epochs": "hyperband_max_epochs",
+    "hyperband_factor": "hyperband_factor",
+    "hyperband_iterations": "hyperband_iterations",
+    "early_stopping": "early_stopping_patience",
     "keep_checkpoints": "keep_checkpoints",
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m tuning", description="Run and manage Keras Tuner searches on CIFAR-10.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="python -m tuning",
+        description="Run and manage Keras Tuner searches on CIFAR-10.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_run(commands)
@@ -47,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="print the status file's content as JSON")
     stop = commands.add_parser("stop", help="stop a running search (after its current trial, or --now)")
     stop.add_argument("project_dir", type=Path, help="the search's folder")
-    stop.add_argument("--now", action="store_true", help="stop at the next batch; the interrupted trial reruns on resume")
+    stop.add_argument(
+        "--now", action="store_true", help="stop at the next batch; the interrupted trial reruns on resume"
+    )
     stop.add_argument("--wait", action="store_true", help="wait until the search has stopped")
     resume = commands.add_parser("resume", help="resume a stopped, interrupted or failed search")
     resume.add_argument("project_dir", type=Path, help="the search's folder")
@@ -77,7 +90,9 @@ def _add_run(commands: Any) -> None:
     run.add_argument("--hyperband-max-epochs", type=int, help="Hyperband: most epochs a trial can get")
     run.add_argument("--hyperband-factor", type=int, help="Hyperband: reduction factor between rounds")
     run.add_argument("--hyperband-iterations", type=int, help="Hyperband: number of full iterations")
-    run.add_argument("--early-stopping", type=int, metavar="PATIENCE", help="stop a trial after PATIENCE epochs without improvement")
+    run.add_argument(
+        "--early-stopping", type=int, metavar="PATIENCE", help="stop a trial after PATIENCE epochs without improvement"
+    )
     run.add_argument("--keep-checkpoints", choices=("best", "all"), help="keep weights of the best trial only, or all")
     run.add_argument("--detach", action="store_true", help="run in the background and return at once")
 
@@ -154,7 +169,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def format_status(project_dir: Path, status: Any) -> str:
     lines = [f"{project_dir}", f"  state:    {status.state}" + (f" (pid {status.pid})" if status.is_active else "")]
-    lines.append(f"  trials:   {status.trials_done} of {status.trials_planned} done  {_counts(status.trials_by_status)}")
+    lines.append(
+        f"  trials:   {status.trials_done} of {status.trials_planned} done  {_counts(status.trials_by_status)}"
+    )
     current = status.current_trial
     if current:
         lines.append(
@@ -178,7 +195,7 @@ def _counts(by_status: dict[str, int]) -> str:
 def _duration(seconds: float | None) -> str:
     if seconds is None:
         return "-"
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s"
 
@@ -207,15 +224,26 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"No searches in {args.directory}.")
     for s in searches:
         best = f"{s.status.best['score']:.4f}" if s.status.best else "-"
-        print(f"{s.name:40s} {s.status.state:12s} {s.status.trials_done:>4}/{s.status.trials_planned:<4} "
-              f"{s.tuner:10s} {s.dataset:10s} best {best}")
+        print(
+            f"{s.name:40s} {s.status.state:12s} {s.status.trials_done:>4}/{s.status.trials_planned:<4} "
+            f"{s.tuner:10s} {s.dataset:10s} best {best}"
+        )
     return 0
 
 
 def _info_dict(info: Any) -> dict[str, Any]:
-    return {"name": info.name, "project_dir": str(info.project_dir), "tuner": info.tuner, "dataset": info.dataset,
-            "objective": info.objective, "state": info.status.state, "pid": info.status.pid,
-            "trials_done": info.status.trials_done, "trials_planned": info.status.trials_planned, "best": info.status.best}
+    return {
+        "name": info.name,
+        "project_dir": str(info.project_dir),
+        "tuner": info.tuner,
+        "dataset": info.dataset,
+        "objective": info.objective,
+        "state": info.status.state,
+        "pid": info.status.pid,
+        "trials_done": info.status.trials_done,
+        "trials_planned": info.status.trials_planned,
+        "best": info.status.best,
+    }
 
 
 COMMANDS = {"run": cmd_run, "resume": cmd_resume, "status": cmd_status, "stop": cmd_stop, "list": cmd_list}

@@ -36,8 +36,7 @@ class SearchLockedError(TuningError):
         self.pid = pid
         who = f"process {pid}" if pid else "another process"
         super().__init__(
-            f"The search in {project_dir} is already running ({who}). "
-            "Stop it first, or wait for it to finish."
+            f"The search in {project_dir} is already running ({who}). Stop it first, or wait for it to finish."
         )
 
 

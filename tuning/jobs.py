@@ -17,6 +17,7 @@ from pathlib import Path
 
 import tuning
 from tuning.config import SearchConfig
+from tuning.data import check_source
 from tuning.errors import ConfigError, SearchLockedError, SearchNotFoundError, SearchStateError
 from tuning.status import SearchStatus, lock_is_held, read_status
 from tuning.store import SearchPaths, read_json, write_json_atomic
@@ -45,7 +46,11 @@ class SearchHandle:
         while deadline is None or time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 break
-            if self.process is None and not self.status().is_active and lock_is_held(SearchPaths.of(self.project_dir).lock) is False:
+            if (
+                self.process is None
+                and not self.status().is_active
+                and lock_is_held(SearchPaths.of(self.project_dir).lock) is False
+            ):
                 break
             time.sleep(poll)
         return self.status()
@@ -69,6 +74,7 @@ def default_project_name(config: SearchConfig) -> str:
 def create_search(config: SearchConfig, directory: str | os.PathLike[str], project: str | None = None) -> Path:
     """Validate ``config`` and make the search's folder, with its configuration and a "created" status."""
     config.validate()
+    check_source(config.data)
     name = check_project_name(project or default_project_name(config))
     paths = SearchPaths.of(Path(directory) / name)
     if paths.is_search():
@@ -110,9 +116,7 @@ def prepare_resume(project_dir: str | os.PathLike[str], *, max_trials: int | Non
     return config
 
 
-def start_search(
-    config: SearchConfig, directory: str | os.PathLike[str], project: str | None = None
-) -> SearchHandle:
+def start_search(config: SearchConfig, directory: str | os.PathLike[str], project: str | None = None) -> SearchHandle:
     """Create a search and run it in the background; returns at once."""
     project_dir = create_search(config, directory, project)
     return _spawn(project_dir, resume=False)
@@ -155,8 +159,13 @@ def _spawn(project_dir: Path, *, resume: bool) -> SearchHandle:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
     with open(paths.log, "ab") as log_file:
         process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-            env=env, start_new_session=True, close_fds=True,
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+            close_fds=True,
         )
     _children.append(process)
     return SearchHandle(paths.project_dir, process.pid, process)
@@ -190,10 +199,15 @@ def list_searches(directory: str | os.PathLike[str]) -> list[SearchInfo]:
         if not (child.is_dir() and paths.is_search()):
             continue
         config = read_json(paths.config) or {}
-        found.append(SearchInfo(
-            project_dir=paths.project_dir, name=child.name, status=read_status(child),
-            tuner=str(config.get("tuner", "?")), dataset=str((config.get("data") or {}).get("name", "?")),
-            objective=str(config.get("objective", "?")),
-        ))
+        found.append(
+            SearchInfo(
+                project_dir=paths.project_dir,
+                name=child.name,
+                status=read_status(child),
+                tuner=str(config.get("tuner", "?")),
+                dataset=str((config.get("data") or {}).get("name", "?")),
+                objective=str(config.get("objective", "?")),
+            )
+        )
     found.sort(key=lambda s: s.status.started_at or 0.0, reverse=True)
     return found

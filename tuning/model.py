@@ -35,9 +35,7 @@ def make_optimizer(values: dict[str, Any]) -> keras.optimizers.Optimizer:
     name = values["optimizer"]
     kwargs: dict[str, Any] = {"learning_rate": float(values["learning_rate"])}
     decay = float(values.get("weight_decay") or 0.0)
-    if name == "adamw":
-        kwargs["weight_decay"] = decay
-    elif decay > 0:
+    if name == "adamw" or decay > 0:
         kwargs["weight_decay"] = decay
     if name in ("sgd", "rmsprop") and values.get("momentum") is not None:
         kwargs["momentum"] = float(values["momentum"])
@@ -64,9 +62,7 @@ def _conv_block(x: Any, filters: int, values: dict[str, Any]) -> Any:
     return pool(2)(x)
 
 
-def build_model(
-    values: dict[str, Any], *, num_classes: int = NUM_CLASSES, seed: int | None = None
-) -> keras.Model:
+def build_model(values: dict[str, Any], *, num_classes: int = NUM_CLASSES, seed: int | None = None) -> keras.Model:
     """A compiled CNN for 32x32 RGB images in [0, 1], as described by the hyperparameter ``values``."""
     inputs = keras.Input(shape=INPUT_SHAPE, name="image")
     x = inputs

@@ -121,7 +121,10 @@ class Recorder:
         }
         total = self.writer.status.trials_planned
         self.writer.update(current_trial=current, message=f"Training trial {number} of {total}")
-        append_jsonl(self.paths.events, _event("trial_begin", trial.trial_id, self.session, number=number, hyperparameters=values))
+        append_jsonl(
+            self.paths.events,
+            _event("trial_begin", trial.trial_id, self.session, number=number, hyperparameters=values),
+        )
         log.info("Trial %d of %d (id %s) started: %s", number, total, trial.trial_id, _format_values(values))
 
     def epoch_begin(self, trial: Any, model: Any, epoch: int) -> None:
@@ -168,7 +171,14 @@ class Recorder:
             epochs_done=status.epochs_done + 1,
             seconds_training=status.seconds_training + duration,
         )
-        log.info("  epoch %d/%s: %s (%.1f s)%s", epoch + 1, current.get("epochs"), _format_metrics(metrics), duration, _eta_text(status.eta_seconds()))
+        log.info(
+            "  epoch %d/%s: %s (%.1f s)%s",
+            epoch + 1,
+            current.get("epochs"),
+            _format_metrics(metrics),
+            duration,
+            _eta_text(status.eta_seconds()),
+        )
         if math.isnan(metrics.get("loss", 0.0) or 0.0):
             raise keras_tuner.errors.FailedTrialError("Training diverged: the loss is NaN. Try a lower learning rate.")
 
@@ -179,8 +189,16 @@ class Recorder:
         message = _short_message(saved.message)
         append_jsonl(
             self.paths.events,
-            _event("trial_end", saved.trial_id, self.session, status=saved.status, score=saved.score,
-                   best_step=saved.best_step, duration_s=round(duration, 3), message=message),
+            _event(
+                "trial_end",
+                saved.trial_id,
+                self.session,
+                status=saved.status,
+                score=saved.score,
+                best_step=saved.best_step,
+                duration_s=round(duration, 3),
+                message=message,
+            ),
         )
         self.update_counts(oracle)
         prune_checkpoints(self.paths.project_dir, oracle, keep=self.keep_checkpoints)
@@ -197,7 +215,9 @@ class Recorder:
             by_status[t.status.lower()] = by_status.get(t.status.lower(), 0) + 1
         best = [t for t in oracle.get_best_trials(1) if t.status == "COMPLETED"]
         best_info = {"trial_id": best[0].trial_id, "score": best[0].score} if best else None
-        self.writer.update(trials_done=len(oracle.end_order), trials_by_status=by_status, best=best_info, current_trial=None)
+        self.writer.update(
+            trials_done=len(oracle.end_order), trials_by_status=by_status, best=best_info, current_trial=None
+        )
 
     def _check_failures(self, oracle: keras_tuner.Oracle) -> None:
         streak = 0
@@ -269,5 +289,5 @@ def _format_metrics(metrics: dict[str, float]) -> str:
 def _eta_text(seconds: float | None) -> str:
     if seconds is None:
         return ""
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     return f" · ETA {minutes}m {secs:02d}s" if minutes else f" · ETA {secs}s"

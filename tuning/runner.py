@@ -23,7 +23,7 @@ from pathlib import Path
 
 from tuning.errors import SearchLockedError, SearchNotFoundError, SearchStateError, TuningError
 from tuning.status import SearchStatus, StatusWriter, read_status
-from tuning.store import SearchPaths, read_json, write_json_atomic
+from tuning.store import SearchPaths, read_json
 
 log = logging.getLogger("tuning.search")
 LOCK_WAIT_SECONDS = 2.0
@@ -166,25 +166,40 @@ def _run(config: object, paths: SearchPaths, writer: StatusWriter, *, resume: bo
 
     recorder: Recorder | None = None
     tuner = None
-    log.info("%s search in %s (pid %d, session %d)", "Resuming" if resume else "Starting",
-             paths.project_dir, os.getpid(), writer.status.session)
+    log.info(
+        "%s search in %s (pid %d, session %d)",
+        "Resuming" if resume else "Starting",
+        paths.project_dir,
+        os.getpid(),
+        writer.status.session,
+    )
     for warning in writer.status.warnings:
         log.info("Note: %s", warning)
     try:
         with stop_on_signals(lambda: recorder.request_stop("now") if recorder else _raise_interrupt()):
             recorder, tuner, data = _prepare(config, paths, writer)
             writer.update(state="running", message="Searching…")
-            tuner.search(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
-                         callbacks=_callbacks(config), verbose=0)
+            tuner.search(
+                data.x_train,
+                data.y_train,
+                validation_data=(data.x_val, data.y_val),
+                callbacks=_callbacks(config),
+                verbose=0,
+            )
         _finish(writer, "completed", f"Search completed: {writer.status.trials_done} trials.")
     except SearchStopped as stop:
-        _finish(writer, "stopped", "Stopped now; the interrupted trial will run again on resume."
-                if stop.mode == "now" else "Stopped after the trial; resume to continue.")
+        _finish(
+            writer,
+            "stopped",
+            "Stopped now; the interrupted trial will run again on resume."
+            if stop.mode == "now"
+            else "Stopped after the trial; resume to continue.",
+        )
     except KeyboardInterrupt:
         _finish(writer, "stopped", "Stopped by the user; the interrupted trial will run again on resume.")
     except TooManyFailures as exc:
         _finish(writer, "failed", "The search stopped because trials keep failing.", error=str(exc))
-    except Exception as exc:  # noqa: BLE001 - any crash must end in a "failed" status with its message
+    except Exception as exc:
         log.error("%s", traceback.format_exc())
         _finish(writer, "failed", "The search failed.", error=_describe(exc))
     if recorder is not None and tuner is not None:
@@ -201,11 +216,21 @@ def _prepare(config: object, paths: SearchPaths, writer: StatusWriter) -> tuple[
     from tuning.tuners import make_tuner
 
     data = load_dataset(config.data, progress=lambda msg, frac: writer.update(message=msg, force=False))
-    log.info("Data: %s: %d training, %d validation images (test set of %d kept aside).",
-             data.label, len(data.y_train), len(data.y_val), len(data.y_test))
-    recorder = Recorder(paths, writer, session=writer.status.session, train_size=len(data.y_train),
-                        max_consecutive_failures=config.max_consecutive_failures,
-                        keep_checkpoints=config.keep_checkpoints)
+    log.info(
+        "Data: %s: %d training, %d validation images (test set of %d kept aside).",
+        data.label,
+        len(data.y_train),
+        len(data.y_val),
+        len(data.y_test),
+    )
+    recorder = Recorder(
+        paths,
+        writer,
+        session=writer.status.session,
+        train_size=len(data.y_train),
+        max_consecutive_failures=config.max_consecutive_failures,
+        keep_checkpoints=config.keep_checkpoints,
+    )
     tuner = make_tuner(config, paths.project_dir, recorder)
     recorder.update_counts(tuner.oracle)
     return recorder, tuner, data
@@ -223,7 +248,9 @@ def _callbacks(config: object) -> list[object]:
 
 def _finish(writer: StatusWriter, state: str, message: str, *, error: str | None = None) -> None:
     log.info("%s%s", message, f" Error: {error}" if error else "")
-    writer.update(state=state, message=message, error=error, ended_at=time.time(), current_trial=None, stop_requested=None)
+    writer.update(
+        state=state, message=message, error=error, ended_at=time.time(), current_trial=None, stop_requested=None
+    )
 
 
 def _describe(exc: BaseException) -> str:

@@ -35,16 +35,39 @@ def test_help_explains_every_command_and_option() -> None:
     for command in ("run", "status", "stop", "resume", "list"):
         assert command in top.stdout
     run = cli("run", "--help")
-    for flag in ("--directory", "--project", "--config", "--tuner", "--dataset", "--max-trials", "--epochs",
-                 "--train-size", "--seed", "--detach", "--objective", "--data-path"):
+    for flag in (
+        "--directory",
+        "--project",
+        "--config",
+        "--tuner",
+        "--dataset",
+        "--max-trials",
+        "--epochs",
+        "--train-size",
+        "--seed",
+        "--detach",
+        "--objective",
+        "--data-path",
+    ):
         assert flag in run.stdout
 
 
 def test_foreground_run_with_config_file_and_overrides(tmp_path: Path) -> None:
     config_file = tmp_path / "search.json"
     config_file.write_text(json.dumps(tiny_config(tuner="bayesian", max_trials=5).to_dict()))
-    result = cli("run", "--directory", str(tmp_path / "runs"), "--project", "cli demo", "--config", str(config_file),
-                 "--max-trials", "2", "--seed", "7")
+    result = cli(
+        "run",
+        "--directory",
+        str(tmp_path / "runs"),
+        "--project",
+        "cli demo",
+        "--config",
+        str(config_file),
+        "--max-trials",
+        "2",
+        "--seed",
+        "7",
+    )
     assert result.returncode == 0, result.stderr
     assert "Trial 1 of 2" in result.stdout and "Trial 2 of 2" in result.stdout
     assert "epoch 1/1" in result.stdout and "val_accuracy" in result.stdout

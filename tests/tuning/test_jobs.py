@@ -21,9 +21,10 @@ from tuning.store import SearchPaths
 pytestmark = pytest.mark.timeout(400)
 
 
-def _slow_config(**fields: object) -> object:
-    """Trials of 3 epochs over 1,000 images: long enough to act in the middle of one."""
-    return tiny_config(train_size=1000, space=tiny_space(epochs=Fixed(3), batch_size=Fixed(16)), **fields)
+def _slow_config(*, epochs: int = 4, **fields: object) -> object:
+    """Trials of a few seconds (epochs of 2,000 images, two 32-filter blocks): time to act during one."""
+    space = tiny_space(epochs=Fixed(epochs), batch_size=Fixed(16), conv_blocks=Fixed(2), filters=Fixed(32))
+    return tiny_config(train_size=2000, space=space, **fields)
 
 
 def _running_trial(project_dir: Path, *, number: int, batch: int = 1) -> bool:
@@ -32,8 +33,9 @@ def _running_trial(project_dir: Path, *, number: int, batch: int = 1) -> bool:
 
 
 def _snapshot(project_dir: Path, trial_ids: list[str]) -> dict[str, bytes]:
-    return {str(p): p.read_bytes() for i in trial_ids for p in sorted((project_dir / f"trial_{i}").iterdir())
-            if p.is_file()}
+    return {
+        str(p): p.read_bytes() for i in trial_ids for p in sorted((project_dir / f"trial_{i}").iterdir()) if p.is_file()
+    }
 
 
 def _trial_begins(project_dir: Path) -> list[str]:
@@ -41,7 +43,7 @@ def _trial_begins(project_dir: Path) -> list[str]:
 
 
 def test_stop_after_trial_then_resume_completes_the_grid(tmp_path: Path) -> None:
-    handle = jobs.start_search(_slow_config(tuner="grid", max_trials=3), tmp_path, "grid")
+    handle = jobs.start_search(_slow_config(tuner="grid", max_trials=3, epochs=8), tmp_path, "grid")
     wait_for(lambda: _running_trial(handle.project_dir, number=1), timeout=120, what="trial 1 to train")
     jobs.stop_search(handle.project_dir)
     assert wait_for_state(handle.project_dir, ("stopping",), timeout=10).stop_requested == "after_trial"
@@ -128,7 +130,9 @@ def test_a_running_search_cannot_be_started_twice(tmp_path: Path) -> None:
         jobs.resume_search(handle.project_dir)
     cli = subprocess.run(
         [sys.executable, "-m", "tuning", "resume", str(handle.project_dir)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert cli.returncode == 2
     assert cli.stderr.strip().splitlines()[-1].startswith("error: ")
@@ -141,7 +145,7 @@ def test_resume_rules(tmp_path: Path) -> None:
     project_dir = jobs.create_search(tiny_config(max_trials=1), tmp_path, "rules")
     with pytest.raises(SearchStateError, match="not running"):
         jobs.stop_search(project_dir)
-    with pytest.raises(SearchStateError, match="already exists .* with the same settings"):
+    with pytest.raises(SearchStateError, match=r"already exists .* with the same settings"):
         jobs.create_search(tiny_config(max_trials=1), tmp_path, "rules")
     with pytest.raises(SearchStateError, match="max_trials: 1 -> 3"):
         jobs.create_search(tiny_config(max_trials=3), tmp_path, "rules")
@@ -149,7 +153,7 @@ def test_resume_rules(tmp_path: Path) -> None:
         jobs.create_search(tiny_config(), tmp_path, "../escape")
     status_file = SearchPaths.of(project_dir).status
     status_file.write_text(json.dumps({"state": "completed", "trials_done": 1}))
-    with pytest.raises(SearchStateError, match="completed .*larger max_trials"):
+    with pytest.raises(SearchStateError, match=r"completed .*larger max_trials"):
         jobs.prepare_resume(project_dir)
     assert jobs.prepare_resume(project_dir, max_trials=2).max_trials == 2
     with pytest.raises(ConfigError, match="already done"):

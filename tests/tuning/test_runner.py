@@ -9,10 +9,10 @@ import keras_tuner
 import pytest
 
 from searches import read_lines, tiny_config, tiny_space, trial_files
-from tuning.plan import plan
 from tuning.errors import SearchNotFoundError, SearchStateError
 from tuning.jobs import create_search
 from tuning.model import CifarHyperModel
+from tuning.plan import plan
 from tuning.runner import run_search
 from tuning.specs import Choice, Fixed, FloatRange
 from tuning.status import read_status
@@ -22,8 +22,14 @@ from tuning.store import SearchPaths
 def _diverging_space(**specs: object) -> object:
     """ELU layers trained by SGD at a learning rate of 1.0 with momentum 0.99: the loss becomes NaN."""
     return tiny_space(
-        optimizer=Fixed("sgd"), momentum=Fixed(0.99), activation=Fixed("elu"), conv_blocks=Fixed(2),
-        filters=Fixed(32), dense_layers=Fixed(2), dense_units=Fixed(256), **specs,
+        optimizer=Fixed("sgd"),
+        momentum=Fixed(0.99),
+        activation=Fixed("elu"),
+        conv_blocks=Fixed(2),
+        filters=Fixed(32),
+        dense_layers=Fixed(2),
+        dense_units=Fixed(256),
+        **specs,
     )
 
 
@@ -70,8 +76,12 @@ def test_each_tuner_runs_a_real_search(tmp_path: Path, tuner: str) -> None:
     _check_search_files(project_dir, trials=2, epochs_per_trial={i: 1 for i in ids})
     # Keras Tuner itself reloads the project and agrees on the best trial.
     reloaded = keras_tuner.RandomSearch(
-        hypermodel=CifarHyperModel(config.space), objective=keras_tuner.Objective("val_accuracy", "max"),
-        max_trials=2, directory=str(tmp_path), project_name="search", overwrite=False,
+        hypermodel=CifarHyperModel(config.space),
+        objective=keras_tuner.Objective("val_accuracy", "max"),
+        max_trials=2,
+        directory=str(tmp_path),
+        project_name="search",
+        overwrite=False,
     )
     assert len(reloaded.oracle.trials) == 2
     assert reloaded.oracle.get_best_trials(1)[0].trial_id == read_status(project_dir).best["trial_id"]
@@ -139,5 +149,5 @@ def test_run_refuses_a_folder_that_is_not_a_search_and_a_search_that_already_ran
         run_search(tmp_path / "nothing", resume=False)
     project_dir = create_search(tiny_config(max_trials=1), tmp_path, "once")
     run_search(project_dir, resume=False)
-    with pytest.raises(SearchStateError, match="already run .*Use resume"):
+    with pytest.raises(SearchStateError, match=r"already run .*Use resume"):
         run_search(project_dir, resume=False)

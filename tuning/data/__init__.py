@@ -1,0 +1,31 @@
+"""Datasets: CIFAR-10 (Keras' download cache or a local copy) and the built-in synthetic set.
+
+``load_dataset(DataSpec(...))`` gives stratified training, validation and held-out test arrays;
+``make_tf_dataset`` turns arrays into the ``tf.data`` pipeline a model trains on. TensorFlow is
+imported only when a pipeline is made or CIFAR-10 is downloaded.
+"""
+
+from __future__ import annotations
+
+from tuning.data.cifar10 import CIFAR10_CLASSES, cifar10_cached, load_cifar10
+from tuning.data.loading import check_source, load_dataset
+from tuning.data.pipeline import make_tf_dataset
+from tuning.data.spec import Dataset, DataSpec, ProgressFn
+from tuning.data.splits import stratified_split, stratified_subset
+from tuning.data.synthetic import SYNTHETIC_CLASSES, make_synthetic
+
+__all__ = [
+    "CIFAR10_CLASSES",
+    "SYNTHETIC_CLASSES",
+    "DataSpec",
+    "Dataset",
+    "ProgressFn",
+    "check_source",
+    "cifar10_cached",
+    "load_cifar10",
+    "load_dataset",
+    "make_synthetic",
+    "make_tf_dataset",
+    "stratified_split",
+    "stratified_subset",
+]
