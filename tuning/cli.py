@@ -144,10 +144,10 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def _foreground(project_dir: Path, *, resume: bool) -> int:
-    from tuning.runner import run_search
+    from tuning.runner import memory_limit_from_env, run_search
 
     print(f"Search folder: {project_dir}  (Ctrl-C stops cleanly; run `resume` to continue)")
-    status = run_search(project_dir, resume=resume, console=True)
+    status = run_search(project_dir, resume=resume, console=True, memory_limit_mb=memory_limit_from_env() or None)
     if status.error:
         print(f"error: {status.error}", file=sys.stderr)
     return 1 if status.state == "failed" else 0

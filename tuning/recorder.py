@@ -18,6 +18,7 @@ from typing import Any
 import keras
 import keras_tuner
 import numpy as np
+import psutil
 
 from tuning.status import StatusWriter
 from tuning.store import SearchPaths, append_jsonl, read_json
@@ -32,6 +33,10 @@ class SearchStopped(keras_tuner.errors.FatalError):
     def __init__(self, mode: str) -> None:
         self.mode = mode
         super().__init__(f"search stopped ({mode.replace('_', ' ')})")
+
+
+class RestartProcess(keras_tuner.errors.FatalError):
+    """Raised between trials when the process has grown too much and should continue in a fresh one."""
 
 
 class TooManyFailures(keras_tuner.errors.FatalError):
@@ -57,6 +62,7 @@ class Recorder:
         train_size: int,
         max_consecutive_failures: int,
         keep_checkpoints: str,
+        memory_limit_mb: float | None = None,
     ) -> None:
         self.paths = paths
         self.writer = writer
@@ -64,6 +70,8 @@ class Recorder:
         self.train_size = train_size
         self.max_consecutive_failures = max_consecutive_failures
         self.keep_checkpoints = keep_checkpoints
+        self.memory_limit_mb = memory_limit_mb
+        self._baseline_mb: float | None = None
         self.stop_mode: str | None = None
         self._last_control_check = 0.0
         self._model: Any = None
@@ -96,6 +104,13 @@ class Recorder:
         self.poll_stop(force=True)
         if self.stop_mode == "after_trial":
             raise SearchStopped("after_trial")
+        if self.memory_limit_mb and self._baseline_mb is not None:
+            growth = _rss_mb() - self._baseline_mb
+            if growth > self.memory_limit_mb or self.memory_limit_mb < 0:
+                raise RestartProcess(
+                    f"Memory grew by {growth:.0f} MB since the first trial of this process "
+                    f"(limit {self.memory_limit_mb:.0f} MB); continuing in a fresh process."
+                )
 
     def trial_begin(self, tuner: keras_tuner.Tuner, trial: Any) -> None:
         self.poll_stop(force=True)
@@ -204,6 +219,8 @@ class Recorder:
         prune_checkpoints(self.paths.project_dir, oracle, keep=self.keep_checkpoints)
         outcome = f"{oracle.objective.name} {saved.score:.4f}" if saved.score is not None else message
         log.info("Trial %s %s in %.1f s: %s", saved.trial_id, saved.status.lower(), duration, outcome)
+        if self._baseline_mb is None:
+            self._baseline_mb = _rss_mb()  # after the first trial: TensorFlow's one-off warm-up excluded
         self._check_failures(oracle)
         if self.stop_mode == "after_trial" or read_stop_request(self.paths) == "after_trial":
             raise SearchStopped("after_trial")
@@ -248,6 +265,10 @@ def prune_checkpoints(project_dir: Path, oracle: keras_tuner.Oracle, *, keep: st
                 path.unlink()
                 removed.append(path)
     return removed
+
+
+def _rss_mb() -> float:
+    return psutil.Process().memory_info().rss / 2**20
 
 
 def _event(kind: str, trial_id: str, session: int, **fields: Any) -> dict[str, Any]:

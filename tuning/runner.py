@@ -18,15 +18,34 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from tuning.errors import SearchLockedError, SearchNotFoundError, SearchStateError, TuningError
 from tuning.status import SearchStatus, StatusWriter, read_status
 from tuning.store import SearchPaths, read_json
 
+if TYPE_CHECKING:
+    from tuning.config import SearchConfig
+    from tuning.data import Dataset
+    from tuning.recorder import Recorder
+
 log = logging.getLogger("tuning.search")
 LOCK_WAIT_SECONDS = 2.0
+DEFAULT_MEMORY_LIMIT_MB = 100.0
+
+
+def memory_limit_from_env() -> float:
+    """Growth in MB after which a runner restarts itself: $TUNING_MEMORY_LIMIT_MB.
+
+    0 never restarts; a negative value restarts between any two trials (to exercise restarts).
+    """
+    try:
+        return float(os.environ.get("TUNING_MEMORY_LIMIT_MB", DEFAULT_MEMORY_LIMIT_MB))
+    except ValueError:
+        return DEFAULT_MEMORY_LIMIT_MB
+
 
 try:
     import fcntl
@@ -35,16 +54,20 @@ except ImportError:  # pragma: no cover
 
 
 @contextlib.contextmanager
-def search_lock(paths: SearchPaths) -> Iterator[None]:
-    """Hold the search's exclusive lock, or raise ``SearchLockedError`` naming the running pid."""
+def search_lock(paths: SearchPaths, *, inherited_fd: int | None = None) -> Iterator[int]:
+    """Hold the search's exclusive lock, or raise ``SearchLockedError`` naming the running pid.
+
+    ``inherited_fd`` is the lock's descriptor kept open across ``exec`` when the runner restarts
+    itself: the lock is never released in between.
+    """
     paths.ours.mkdir(parents=True, exist_ok=True)
-    fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = inherited_fd if inherited_fd is not None else os.open(paths.lock, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         if fcntl is not None:
             _acquire(fd, paths)
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
-        yield
+        yield fd
     finally:
         if fcntl is not None:
             with contextlib.suppress(OSError):
@@ -60,7 +83,6 @@ def _acquire(fd: int, paths: SearchPaths) -> None:
             return
         except BlockingIOError:
             if time.monotonic() > deadline:
-                os.close(fd)
                 raise SearchLockedError(str(paths.project_dir), _lock_owner(paths)) from None
             time.sleep(0.05)
 
@@ -93,7 +115,7 @@ def search_logging(paths: SearchPaths, *, console: bool) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def stop_on_signals(on_stop: callable) -> Iterator[None]:
+def stop_on_signals(on_stop: Callable[[], None]) -> Iterator[None]:
     """SIGTERM and a first Ctrl-C ask for a clean stop at the next batch; a second Ctrl-C aborts."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -114,39 +136,69 @@ def stop_on_signals(on_stop: callable) -> Iterator[None]:
             signal.signal(sig, old)
 
 
-def run_search(project_dir: str | os.PathLike[str], *, resume: bool, console: bool = False) -> SearchStatus:
-    """Run or resume the search in ``project_dir`` in this process until it ends; return its final status."""
+def run_search(
+    project_dir: str | os.PathLike[str],
+    *,
+    resume: bool,
+    console: bool = False,
+    memory_limit_mb: float | None = None,
+    lock_fd: int | None = None,
+) -> SearchStatus:
+    """Run or resume the search in ``project_dir`` in this process until it ends; return its final status.
+
+    With ``memory_limit_mb``, once the process has grown by that much since its first trial (TensorFlow
+    and Keras leak a few MB with every model they build), it replaces itself at a trial boundary by a
+    fresh interpreter that continues the search (same pid, lock held throughout). Only a program's entry
+    point should ask for that; ``lock_fd`` is how the fresh interpreter gets the lock back.
+    """
     from tuning.config import SearchConfig
 
     paths = SearchPaths.of(project_dir)
     if not paths.is_search():
         raise SearchNotFoundError(f"{paths.project_dir} is not a search made by this app (no {paths.config.name}).")
     config = SearchConfig.load(paths.config)
-    with search_lock(paths):
+    continuing = lock_fd is not None
+    with search_lock(paths, inherited_fd=lock_fd) as fd:
         previous = read_status(paths.project_dir)
         if not resume and previous.state != "created":
             raise SearchStateError(
                 f"The search in {paths.project_dir} has already run (state: {previous.state}). Use resume."
             )
-        with contextlib.suppress(FileNotFoundError):
-            paths.control.unlink()
-        writer = StatusWriter(paths, _initial_status(config, previous))
+        if not continuing:
+            with contextlib.suppress(FileNotFoundError):
+                paths.control.unlink()
+        writer = StatusWriter(paths, _initial_status(config, previous, continuing=continuing))
         writer.update()
         writer.start_heartbeat()
         try:
             with search_logging(paths, console=console):
-                _run(config, paths, writer, resume=resume)
+                recycle = _run(config, paths, writer, resume=resume, memory_limit_mb=memory_limit_mb)
         finally:
             writer.stop_heartbeat()
+        if recycle:
+            _restart_process(paths, fd, console=console, memory_limit_mb=memory_limit_mb)
     return writer.status
 
 
-def _initial_status(config: object, previous: SearchStatus) -> SearchStatus:
+def _restart_process(paths: SearchPaths, fd: int, *, console: bool, memory_limit_mb: float | None) -> None:
+    """Replace this process by a fresh interpreter that continues the search, keeping the lock open."""
+    os.set_inheritable(fd, True)
+    package_root = str(Path(__file__).resolve().parent.parent)
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
+    args = [sys.executable, "-m", "tuning.runner", str(paths.project_dir), "--resume", "--lock-fd", str(fd)]
+    args += ["--console"] if console else []
+    args += ["--memory-limit-mb", str(memory_limit_mb)] if memory_limit_mb else []
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, args)
+
+
+def _initial_status(config: SearchConfig, previous: SearchStatus, *, continuing: bool) -> SearchStatus:
     search_plan = config.plan()
     return SearchStatus(
-        state="starting",
+        state="running" if continuing else "starting",
         pid=os.getpid(),
-        session=previous.session + 1,
+        session=previous.session if continuing else previous.session + 1,
         started_at=previous.started_at or time.time(),
         trials_done=previous.trials_done,
         trials_planned=search_plan.trials,
@@ -154,15 +206,18 @@ def _initial_status(config: object, previous: SearchStatus) -> SearchStatus:
         epochs_done=previous.epochs_done,
         epochs_planned=search_plan.epochs_total,
         best=previous.best,
-        objective={"name": config.objective, "direction": "max" if config.objective == "val_accuracy" else "min"},
-        message="Loading data…",
+        objective={"name": config.objective, "direction": config.direction},
+        message="Continuing in a fresh process…" if continuing else "Loading data…",
         warnings=list(config.warnings()),
         seconds_training=previous.seconds_training,
     )
 
 
-def _run(config: object, paths: SearchPaths, writer: StatusWriter, *, resume: bool) -> None:
-    from tuning.recorder import Recorder, SearchStopped, TooManyFailures
+def _run(
+    config: SearchConfig, paths: SearchPaths, writer: StatusWriter, *, resume: bool, memory_limit_mb: float | None
+) -> bool:
+    """Run the search to its end; True when the process should restart itself to release memory."""
+    from tuning.recorder import RestartProcess, SearchStopped, TooManyFailures
 
     recorder: Recorder | None = None
     tuner = None
@@ -177,7 +232,7 @@ def _run(config: object, paths: SearchPaths, writer: StatusWriter, *, resume: bo
         log.info("Note: %s", warning)
     try:
         with stop_on_signals(lambda: recorder.request_stop("now") if recorder else _raise_interrupt()):
-            recorder, tuner, data = _prepare(config, paths, writer)
+            recorder, tuner, data = _prepare(config, paths, writer, memory_limit_mb=memory_limit_mb)
             writer.update(state="running", message="Searching…")
             tuner.search(
                 data.x_train,
@@ -187,6 +242,10 @@ def _run(config: object, paths: SearchPaths, writer: StatusWriter, *, resume: bo
                 verbose=0,
             )
         _finish(writer, "completed", f"Search completed: {writer.status.trials_done} trials.")
+    except RestartProcess as restart:
+        log.info("%s", restart)
+        writer.update(message="Restarting the search process to release memory…")
+        return True
     except SearchStopped as stop:
         _finish(
             writer,
@@ -204,13 +263,16 @@ def _run(config: object, paths: SearchPaths, writer: StatusWriter, *, resume: bo
         _finish(writer, "failed", "The search failed.", error=_describe(exc))
     if recorder is not None and tuner is not None:
         recorder.update_counts(tuner.oracle)
+    return False
 
 
 def _raise_interrupt() -> None:
     raise KeyboardInterrupt
 
 
-def _prepare(config: object, paths: SearchPaths, writer: StatusWriter) -> tuple[object, object, object]:
+def _prepare(
+    config: SearchConfig, paths: SearchPaths, writer: StatusWriter, *, memory_limit_mb: float | None
+) -> tuple[Recorder, Any, Dataset]:
     from tuning.data import load_dataset
     from tuning.recorder import Recorder
     from tuning.tuners import make_tuner
@@ -230,20 +292,20 @@ def _prepare(config: object, paths: SearchPaths, writer: StatusWriter) -> tuple[
         train_size=len(data.y_train),
         max_consecutive_failures=config.max_consecutive_failures,
         keep_checkpoints=config.keep_checkpoints,
+        memory_limit_mb=memory_limit_mb,
     )
     tuner = make_tuner(config, paths.project_dir, recorder)
     recorder.update_counts(tuner.oracle)
     return recorder, tuner, data
 
 
-def _callbacks(config: object) -> list[object]:
+def _callbacks(config: SearchConfig) -> list[Any]:
     import keras
 
     patience = config.early_stopping_patience
     if not patience:
         return []
-    mode = "max" if config.objective == "val_accuracy" else "min"
-    return [keras.callbacks.EarlyStopping(monitor=config.objective, mode=mode, patience=patience)]
+    return [keras.callbacks.EarlyStopping(monitor=config.objective, mode=config.direction, patience=patience)]
 
 
 def _finish(writer: StatusWriter, state: str, message: str, *, error: str | None = None) -> None:
@@ -264,12 +326,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tuning.runner", description=__doc__)
     parser.add_argument("project_dir", type=Path)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--console", action="store_true", help="also print progress on standard output")
+    parser.add_argument("--memory-limit-mb", type=float, default=memory_limit_from_env())
+    parser.add_argument("--lock-fd", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
-        status = run_search(args.project_dir, resume=args.resume)
+        status = run_search(
+            args.project_dir,
+            resume=args.resume,
+            console=args.console,
+            memory_limit_mb=args.memory_limit_mb or None,
+            lock_fd=args.lock_fd,
+        )
     except TuningError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.console and status.error:
+        print(f"error: {status.error}", file=sys.stderr)
     return 0 if status.state in ("completed", "stopped") else 1
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import keras_tuner
 from keras_tuner.src.tuners.gridsearch import LinkedList
 
+from tuning.errors import SearchStateError
 from tuning.model import CifarHyperModel
 from tuning.store import write_text_atomic
 
@@ -146,9 +147,8 @@ class EngineHyperband(EngineTunerMixin, keras_tuner.Hyperband):
 
 def make_oracle(config: SearchConfig) -> keras_tuner.Oracle:
     """The oracle for the configuration's tuner, objective, budget and seed."""
-    direction = "max" if config.objective == "val_accuracy" else "min"
     common: dict[str, Any] = {
-        "objective": keras_tuner.Objective(config.objective, direction),
+        "objective": keras_tuner.Objective(config.objective, config.direction),
         "seed": config.seed,
         # Consecutive failures are counted by the recorder, after each trial is saved.
         "max_consecutive_failed_trials": 10**9,
@@ -182,4 +182,35 @@ def make_tuner(config: SearchConfig, project_dir: Path, recorder: Recorder) -> k
     if oracle_file.exists() and not tuner.oracle.trials:
         # Killed before tuner0.json existed (older projects): reload the oracle ourselves.
         tuner.oracle.reload()
+    check_unchanged(tuner.oracle, config)
     return tuner
+
+
+def check_unchanged(oracle: keras_tuner.Oracle, config: SearchConfig) -> None:
+    """Refuse settings that differ from what Keras Tuner saved for this search.
+
+    Keras Tuner silently keeps the saved search space (and Hyperband's settings) on reload, whatever the
+    code now says; a ``config.json`` edited after the search started would be ignored without a word.
+    """
+    hyperband = config.tuner == "hyperband"
+    saved = {hp.name: hp.get_config() for hp in oracle.hyperparameters.space}
+    wanted = {hp.name: hp.get_config() for hp in config.space.hyperparameters(include_epochs=not hyperband).space}
+    changes = [
+        f"{name}: {saved.get(name)} -> {wanted.get(name)}"
+        for name in {*saved, *wanted}
+        if saved.get(name) != wanted.get(name)
+    ]
+    if hyperband:
+        settings = {
+            "max_epochs": config.hyperband_max_epochs,
+            "factor": config.hyperband_factor,
+            "hyperband_iterations": config.hyperband_iterations,
+        }
+        changes += [
+            f"hyperband {k}: {getattr(oracle, k)} -> {v}" for k, v in settings.items() if getattr(oracle, k) != v
+        ]
+    if changes:
+        raise SearchStateError(
+            "The search's settings were changed after it started (" + "; ".join(sorted(changes)) + "). "
+            "Keras Tuner would ignore them; restore config.json or start a new search."
+        )

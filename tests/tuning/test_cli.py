@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,9 +16,14 @@ from tuning.store import SearchPaths
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def cli(*args: str, timeout: float = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tuning", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+        [sys.executable, "-m", "tuning", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -55,6 +61,7 @@ def test_help_explains_every_command_and_option() -> None:
 def test_foreground_run_with_config_file_and_overrides(tmp_path: Path) -> None:
     config_file = tmp_path / "search.json"
     config_file.write_text(json.dumps(tiny_config(tuner="bayesian", max_trials=5).to_dict()))
+    # A tiny memory limit makes the runner replace itself after each trial: the output must go on.
     result = cli(
         "run",
         "--directory",
@@ -67,8 +74,10 @@ def test_foreground_run_with_config_file_and_overrides(tmp_path: Path) -> None:
         "2",
         "--seed",
         "7",
+        env={"TUNING_MEMORY_LIMIT_MB": "-1"},
     )
     assert result.returncode == 0, result.stderr
+    assert result.stdout.count("continuing in a fresh process") == 1
     assert "Trial 1 of 2" in result.stdout and "Trial 2 of 2" in result.stdout
     assert "epoch 1/1" in result.stdout and "val_accuracy" in result.stdout
     assert "Search completed: 2 trials." in result.stdout

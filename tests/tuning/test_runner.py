@@ -151,3 +151,33 @@ def test_run_refuses_a_folder_that_is_not_a_search_and_a_search_that_already_ran
     run_search(project_dir, resume=False)
     with pytest.raises(SearchStateError, match=r"already run .*Use resume"):
         run_search(project_dir, resume=False)
+
+
+def test_each_execution_of_a_trial_has_its_own_learning_curve(tmp_path: Path) -> None:
+    config = tiny_config(tuner="random", max_trials=1, executions_per_trial=2, space=tiny_space(epochs=Fixed(2)))
+    project_dir = create_search(config, tmp_path, "twice")
+    assert run_search(project_dir, resume=False).state == "completed"
+    metrics = read_lines(SearchPaths.of(project_dir).metrics)
+    assert [(m["execution"], m["epoch"]) for m in metrics] == [(0, 1), (0, 2), (1, 1), (1, 2)]
+    assert read_status(project_dir).epochs_done == 4
+
+
+def test_settings_edited_after_the_search_started_are_refused_on_resume(tmp_path: Path) -> None:
+    project_dir = create_search(tiny_config(max_trials=2), tmp_path, "edited")
+    assert run_search(project_dir, resume=False).state == "completed"
+    config_file = SearchPaths.of(project_dir).config
+    original = config_file.read_bytes()
+    edited = json.loads(original)
+    edited["max_trials"] = 3
+    edited["space"]["dropout"] = {"type": "float", "min": 0.0, "max": 0.8, "step": 0.2, "sampling": "linear"}
+    config_file.write_text(json.dumps(edited))
+    before = {p: p.read_bytes() for p in project_dir.glob("trial_*/trial.json")}
+
+    final = run_search(project_dir, resume=True)
+    assert final.state == "failed"
+    assert "settings were changed after it started" in final.error and "dropout" in final.error
+    assert {p: p.read_bytes() for p in project_dir.glob("trial_*/trial.json")} == before
+
+    config_file.write_bytes(original.replace(b'"max_trials": 2', b'"max_trials": 3'))
+    assert run_search(project_dir, resume=True).state == "completed"
+    assert len(trial_files(project_dir)) == 3
