@@ -99,11 +99,13 @@ class Recorder:
             raise SearchStopped("now")
 
     # ----- trials ------------------------------------------------------------------------
-    def before_trial(self) -> None:
-        """Called before Keras Tuner creates the next trial: the place to honour any stop request."""
+    def before_trial(self, tuner: keras_tuner.Tuner) -> None:
+        """Called before Keras Tuner creates the next trial: the place to stop, or to restart the process."""
         self.poll_stop(force=True)
         if self.stop_mode == "after_trial":
             raise SearchStopped("after_trial")
+        if tuner.oracle.remaining_trials() == 0:
+            return  # the search ends here: no point in a fresh process
         if self.memory_limit_mb and self._baseline_mb is not None:
             growth = _rss_mb() - self._baseline_mb
             if growth > self.memory_limit_mb or self.memory_limit_mb < 0:

@@ -102,7 +102,7 @@ class EngineTunerMixin:
 
     def pre_create_trial(self) -> None:
         super().pre_create_trial()
-        self.recorder.before_trial()
+        self.recorder.before_trial(self)
 
     def on_trial_begin(self, trial: Any) -> None:
         super().on_trial_begin(trial)
