@@ -26,25 +26,13 @@ import keras
 import numpy as np
 
 from tuning.data import make_synthetic, make_tf_dataset
+from tuning.model import SMALL_CNN, build_model, one_hot
 
 
 def small_cnn(seed: int) -> keras.Model:
     """Two conv blocks (16, 32 filters) and a dense head: the kind of model a search starts with."""
     keras.utils.set_random_seed(seed)
-    model = keras.Sequential(
-        [
-            keras.Input((32, 32, 3)),
-            keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
-            keras.layers.MaxPooling2D(),
-            keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
-            keras.layers.MaxPooling2D(),
-            keras.layers.Flatten(),
-            keras.layers.Dense(64, activation="relu"),
-            keras.layers.Dense(10, activation="softmax"),
-        ]
-    )
-    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
+    return build_model(SMALL_CNN)
 
 
 def _timed(fit: Callable[[], object]) -> tuple[float, float]:
@@ -76,7 +64,8 @@ def main(argv: list[str] | None = None) -> None:
     epochs = args.epochs or (1 if args.quick else 2)
     repeats = args.repeats or (4 if args.quick else 8)
 
-    x, y = make_synthetic(n, seed=0)
+    x, labels = make_synthetic(n, seed=0)
+    y = one_hot(labels)  # our models train on one-hot targets
     x_float = x.astype(np.float32) / 255.0
     ours_ds = make_tf_dataset(x, y, batch_size=args.batch_size, training=True, seed=0)
     ours, numpy = small_cnn(0), small_cnn(0)

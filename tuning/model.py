@@ -22,6 +22,15 @@ if TYPE_CHECKING:
 INPUT_SHAPE = (32, 32, 3)
 NUM_CLASSES = 10
 
+# A small, sensible CNN (two conv blocks of 16 and 32 filters, a 64-unit dense layer): a reference point
+# for tests and benchmarks, the kind of model a first search tries.
+SMALL_CNN: dict[str, Any] = {
+    "conv_blocks": 2, "filters": 16, "filter_growth": "double", "kernel_size": 3, "pooling": "max",
+    "batch_norm": False, "dense_layers": 1, "dense_units": 64, "activation": "relu", "dropout": 0.0,
+    "weight_decay": 0.0, "augment": False, "optimizer": "adam", "learning_rate": 1e-3, "momentum": None,
+    "loss": "crossentropy", "batch_size": 64, "epochs": 3,
+}  # fmt: skip
+
 _OPTIMIZERS = {
     "sgd": keras.optimizers.SGD,
     "adam": keras.optimizers.Adam,

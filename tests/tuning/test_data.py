@@ -339,22 +339,13 @@ def test_synthetic_is_deterministic_balanced_and_fast() -> None:
 def test_synthetic_is_learnable_by_a_small_cnn() -> None:
     import keras
 
+    from tuning.model import SMALL_CNN, build_model, one_hot
+
     keras.utils.set_random_seed(0)
     x, y = make_synthetic(1500, seed=0)
     x_val, y_val = make_synthetic(500, seed=0, split="test")
-    model = keras.Sequential(
-        [
-            keras.Input((32, 32, 3)),
-            keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
-            keras.layers.MaxPooling2D(),
-            keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
-            keras.layers.MaxPooling2D(),
-            keras.layers.Flatten(),
-            keras.layers.Dense(64, activation="relu"),
-            keras.layers.Dense(10, activation="softmax"),
-        ]
-    )
-    model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model = build_model(SMALL_CNN | {"learning_rate": 3e-3})
+    y, y_val = one_hot(y), one_hot(y_val)
     train = make_tf_dataset(x, y, batch_size=32, training=True, seed=0)
     val = make_tf_dataset(x_val, y_val, batch_size=256, training=False)
     history = model.fit(train, validation_data=val, epochs=5, shuffle=False, verbose=0)  # shuffled by the pipeline
