@@ -258,6 +258,8 @@ def _run(
         _finish(writer, "stopped", "Stopped by the user; the interrupted trial will run again on resume.")
     except TooManyFailures as exc:
         _finish(writer, "failed", "The search stopped because trials keep failing.", error=str(exc))
+    except TuningError as exc:  # a problem the user can fix (data, settings): its message says how
+        _finish(writer, "failed", "The search failed.", error=str(exc))
     except Exception as exc:
         log.error("%s", traceback.format_exc())
         _finish(writer, "failed", "The search failed.", error=_describe(exc))
@@ -316,8 +318,6 @@ def _finish(writer: StatusWriter, state: str, message: str, *, error: str | None
 
 
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, TuningError):
-        return str(exc)
     return f"{type(exc).__name__}: {exc}"
 
 

@@ -473,3 +473,12 @@ def test_check_source_refuses_unusable_local_copies_before_a_search_starts(
         check_source(DataSpec(name="cifar10", path=str(tmp_path / "notes.txt")))
     with pytest.raises(DataError, match=r"not a CIFAR-10 folder.*notes.txt"):
         check_source(DataSpec(name="cifar10", path=str(tmp_path)))
+
+
+def test_a_failed_download_says_what_to_do_instead(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tuning.data.cifar10 as cifar10
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setattr(cifar10, "CIFAR10_URL", (tmp_path / "absent.tar.gz").as_uri())  # unreachable origin
+    with pytest.raises(DataError, match=r"could not be downloaded .*--data-path.*synthetic"):
+        load_cifar10()

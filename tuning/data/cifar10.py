@@ -177,13 +177,19 @@ def _download(progress: ProgressFn | None) -> Path:
     import keras
 
     _report(progress, "Downloading CIFAR-10…", None)
-    extracted = keras.utils.get_file(
-        fname=_KERAS_FNAME,
-        origin=CIFAR10_URL,
-        file_hash=CIFAR10_SHA256,
-        extract=True,
-        cache_dir=str(_keras_home()),
-    )
+    try:
+        extracted = keras.utils.get_file(
+            fname=_KERAS_FNAME,
+            origin=CIFAR10_URL,
+            file_hash=CIFAR10_SHA256,
+            extract=True,
+            cache_dir=str(_keras_home()),
+        )
+    except Exception as exc:  # Keras raises bare Exception for network errors
+        raise DataError(
+            f"CIFAR-10 could not be downloaded from {CIFAR10_URL} ({exc}). Without internet, download "
+            "cifar-10-python.tar.gz elsewhere and point to it (--data-path), or use the synthetic dataset."
+        ) from None
     return Path(extracted) / _FOLDERS[0]
 
 
