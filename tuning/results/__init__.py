@@ -1,12 +1,26 @@
-"""Readers of Keras Tuner project directories (ours and anyone's) into typed results."""
+"""Readers of Keras Tuner project directories (ours and anyone's) into typed results.
+
+``discover(folder)`` finds projects, ``load_project(project_dir)`` reads one, and ``ProjectReader`` keeps
+one current for a live view, re-reading only what changed (see ``tuning.results.reader``).
+"""
 
 from __future__ import annotations
 
+from tuning.results.files import discover
 from tuning.results.model import (
     Condition,
     HyperparameterInfo,
     Objective,
     ProjectResult,
 )
+from tuning.results.reader import ProjectReader, load_project
 
-__all__ = ["Condition", "HyperparameterInfo", "Objective", "ProjectResult"]
+__all__ = [
+    "Condition",
+    "HyperparameterInfo",
+    "Objective",
+    "ProjectReader",
+    "ProjectResult",
+    "discover",
+    "load_project",
+]

@@ -1,0 +1,211 @@
+"""``ProjectReader.refresh``: only what changed is read again, and what it returns matches a fresh load."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.results.factories import (
+    DEFAULT_SPACE,
+    add_engine_files,
+    append_lines,
+    engine_epochs,
+    make_project,
+    oracle_state,
+    snapshot,
+    trial_metrics,
+    trial_state,
+    truncate,
+    write_oracle,
+    write_trial,
+)
+from tuning.errors import SearchNotFoundError
+from tuning.results import ProjectReader, load_project
+
+
+def _finish(project_dir: Path, trial_id: str, *, number: int) -> Path:
+    """Rewrite a RUNNING trial as COMPLETED, as Keras Tuner does at the end of a trial."""
+    path = project_dir / f"trial_{trial_id}" / "trial.json"
+    values = json.loads(path.read_text())["hyperparameters"]["values"]
+    write_trial(project_dir, trial_state(trial_id, values, metrics=trial_metrics(number, values)))
+    _touch_later(path)
+    return path
+
+
+def _touch_later(path: Path) -> None:
+    """Make sure the mtime moves even on filesystems with a coarse clock."""
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+
+
+def _same_as_fresh_load(result: object, project_dir: Path) -> None:
+    fresh = load_project(project_dir)
+    pd.testing.assert_frame_equal(result.trials, fresh.trials)  # type: ignore[attr-defined]
+    pd.testing.assert_frame_equal(
+        result.curves.sort_values(["trial_id", "metric", "epoch"], ignore_index=True),  # type: ignore[attr-defined]
+        fresh.curves.sort_values(["trial_id", "metric", "epoch"], ignore_index=True),
+    )
+
+
+def test_one_changed_trial_is_the_only_file_read(tmp_path: Path) -> None:
+    project_dir = make_project(tmp_path, n_trials=8, statuses={7: "RUNNING"})
+    reader = ProjectReader(project_dir)
+    first = reader.refresh()
+    assert reader.files_read == 9  # oracle.json and eight trials
+    assert first.trials.loc["07", "status"] == "RUNNING"
+
+    reader.refresh()
+    assert reader.last_read == []
+
+    path = _finish(project_dir, "07", number=8)
+    second = reader.refresh()
+    assert reader.last_read == [path] and reader.files_read == 10
+    assert second.trials.loc["07", "status"] == "COMPLETED"
+    assert reader._table.rebuilds == 1  # patched, not rebuilt
+    _same_as_fresh_load(second, project_dir)
+    # What an earlier refresh returned stays as it was.
+    assert first.trials.loc["07", "status"] == "RUNNING" and pd.isna(first.trials.loc["07", "score"])
+
+
+def test_new_trials_are_appended(tmp_path: Path) -> None:
+    project_dir = make_project(tmp_path, n_trials=3)
+    reader = ProjectReader(project_dir)
+    reader.refresh()
+    values = {"learning_rate": 0.01, "optimizer": "adam", "units": 8, "batch_norm": True, "batch/size": 32}
+    new = write_trial(project_dir, trial_state("03", values, status="RUNNING"))
+    oracle = write_oracle(project_dir, oracle_state(DEFAULT_SPACE, ["00", "01", "02", "03"], ongoing=["03"]))
+    result = reader.refresh()
+    assert sorted(reader.last_read) == sorted([new, oracle])
+    assert list(result.trials.index) == ["00", "01", "02", "03"]
+    assert result.trials.loc["03", "number"] == 4
+    assert reader._table.rebuilds == 1
+    _same_as_fresh_load(result, project_dir)
+
+
+def test_finished_trials_are_rechecked_in_turn(tmp_path: Path) -> None:
+    project_dir = make_project(tmp_path, n_trials=6)
+    reader = ProjectReader(project_dir, recheck=2)
+    reader.refresh()
+    state = json.loads((project_dir / "trial_04" / "trial.json").read_text())
+    state["score"] = 0.123
+    write_trial(project_dir, state)
+    _touch_later(project_dir / "trial_04" / "trial.json")
+    seen = [reader.refresh().trials.loc["04", "score"] for _ in range(3)]
+    assert seen[-1] == 0.123
+    assert reader.files_read == 7 + 1
+
+
+def test_an_unreadable_file_is_not_retried_until_it_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project_dir = make_project(tmp_path, n_trials=3, statuses={2: "RUNNING"})
+    reader = ProjectReader(project_dir)
+    reader.refresh()
+    path = project_dir / "trial_02" / "trial.json"
+    complete = path.read_bytes()
+    truncate(path)
+    _touch_later(path)
+    sleeps: list[float] = []
+    monkeypatch.setattr("tuning.results.files.time.sleep", sleeps.append)
+    result = reader.refresh()
+    assert len(sleeps) == 3 and reader.last_read == [path]
+    # The trial keeps its last good content, and says so.
+    assert result.trials.loc["02", "status"] == "RUNNING"
+    assert any(n.startswith("could not re-read trial_02/trial.json") for n in result.notices)
+
+    result = reader.refresh()
+    assert len(sleeps) == 3 and reader.last_read == []
+    assert any(n.startswith("could not re-read trial_02/trial.json") for n in result.notices)
+
+    path.write_bytes(complete)
+    _touch_later(path)
+    result = reader.refresh()
+    assert reader.last_read == [path] and not any("trial_02" in n for n in result.notices)
+
+
+def test_engine_metrics_are_read_incrementally(tmp_path: Path) -> None:
+    project_dir = add_engine_files(make_project(tmp_path, n_trials=2), epochs=2)
+    metrics = project_dir / "explorer" / "metrics.jsonl"
+    reader = ProjectReader(project_dir)
+    first = reader.refresh()
+    assert len(first.curves) == 2 * 2 * 4  # trials x epochs x (loss, val_accuracy, duration_s, learning_rate)
+
+    append_lines(metrics, engine_epochs("01", epochs=3)[2:])
+    result = reader.refresh()
+    assert [p.name for p in reader.last_read] == ["metrics.jsonl"]
+    epochs = result.curves[(result.curves["trial_id"] == "01") & (result.curves["metric"] == "val_accuracy")]
+    assert epochs["epoch"].tolist() == [1, 2, 3]
+    assert len(first.curves) == 16  # the earlier result is unchanged
+    _same_as_fresh_load(result, project_dir)
+
+
+def test_a_trial_rerun_in_a_later_session_replaces_its_partial_curve(tmp_path: Path) -> None:
+    project_dir = add_engine_files(make_project(tmp_path, n_trials=2), epochs=2)
+    metrics = project_dir / "explorer" / "metrics.jsonl"
+    reader = ProjectReader(project_dir)
+    reader.refresh()
+    rerun = engine_epochs("01", session=2, epochs=3, base=0.2) + engine_epochs("01", session=2, epochs=3, execution=1)
+    append_lines(metrics, rerun)
+    append_lines(metrics, engine_epochs("01", session=1, epochs=1, base=0.9))  # older session, written late
+    result = reader.refresh()
+    curve = result.curves[(result.curves["trial_id"] == "01") & (result.curves["metric"] == "val_accuracy")]
+    assert curve[["execution", "epoch"]].values.tolist() == [[0, 1], [0, 2], [0, 3], [1, 1], [1, 2], [1, 3]]
+    assert curve["value"].tolist() == pytest.approx([0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
+    _same_as_fresh_load(result, project_dir)
+
+
+def test_a_trial_folder_removed(tmp_path: Path) -> None:
+    project_dir = make_project(tmp_path, n_trials=3)
+    reader = ProjectReader(project_dir)
+    reader.refresh()
+    shutil.rmtree(project_dir / "trial_01")
+    result = reader.refresh()
+    assert list(result.trials.index) == ["00", "02"]
+    _same_as_fresh_load(result, project_dir)
+
+
+def test_refreshing_writes_nothing(tmp_path: Path) -> None:
+    project_dir = add_engine_files(make_project(tmp_path, n_trials=3, statuses={2: "RUNNING"}), state="running")
+    before = snapshot(tmp_path)
+    reader = ProjectReader(project_dir)
+    for _ in range(3):
+        assert reader.refresh().status["state"] == "interrupted"
+    assert snapshot(tmp_path) == before
+
+
+def test_a_project_removed_while_watched(tmp_path: Path) -> None:
+    project_dir = make_project(tmp_path, n_trials=1)
+    reader = ProjectReader(project_dir)
+    reader.refresh()
+    shutil.rmtree(project_dir)
+    with pytest.raises(SearchNotFoundError, match="no longer exists"):
+        reader.refresh()
+
+
+def test_a_search_of_this_app_before_keras_tuner_wrote_anything(tmp_path: Path) -> None:
+    project_dir = tmp_path / "new"
+    (project_dir / "explorer").mkdir(parents=True)
+    (project_dir / "explorer" / "config.json").write_text(json.dumps({"tuner": "bayesian", "objective": "val_loss"}))
+    reader = ProjectReader(project_dir)
+    result = reader.refresh()
+    assert result.trials.empty and "no trials yet" in result.notices
+    assert (result.tuner, result.objective.name, result.curves_source) == ("bayesian", "val_loss", "engine")
+    assert result.status["state"] == "created"
+    make_project(tmp_path, name="new", n_trials=2)
+    assert len(reader.refresh().trials) == 2
+
+
+def test_a_folder_added_within_the_same_coarse_clock_tick_is_found(tmp_path: Path) -> None:
+    project_dir = make_project(tmp_path, n_trials=2)
+    second = (time.time_ns() // 1_000_000_000) * 1_000_000_000  # a filesystem with whole-second mtimes
+    os.utime(project_dir, ns=(second, second))
+    reader = ProjectReader(project_dir)
+    reader.refresh()
+    values = {"learning_rate": 0.01, "optimizer": "adam", "units": 8, "batch_norm": True, "batch/size": 32}
+    write_trial(project_dir, trial_state("02", values, status="RUNNING"))
+    os.utime(project_dir, ns=(second, second))  # the same mtime as when it was listed
+    assert list(reader.refresh().trials.index) == ["00", "01", "02"]

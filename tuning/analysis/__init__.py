@@ -1,0 +1,4 @@
+"""Pure functions over a ``ProjectResult``: best-so-far, effects, importance, interactions, findings.
+
+Import the submodules directly (``from tuning.analysis.history import best_so_far``).
+"""

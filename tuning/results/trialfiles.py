@@ -1,0 +1,160 @@
+"""The ``trial_*/trial.json`` files of one project, each parsed once and re-read only when it changes.
+
+Between two polls of a live search only the running trial and the new ones change. Finished trials
+(COMPLETED, FAILED, INVALID) are read once; their files are still checked for changes, but only a slice
+of them at each refresh (``recheck`` files, in turn), so that ten thousand finished trials do not cost
+ten thousand ``stat`` calls per poll. The project folder is listed again only when its own mtime changes.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tuning.results.files import Signature, read_json_file, signature
+from tuning.results.trials import TrialRecord, parse_trial
+
+TRIAL_PREFIX = "trial_"
+TRIAL_FILE = "trial.json"
+RECHECK = 1000
+
+
+@dataclass(frozen=True)
+class Entry:
+    """The last read of one trial file: its signature, its record (kept from an earlier read when this one
+    failed), and why this read failed."""
+
+    signature: Signature | None
+    record: TrialRecord | None
+    error: str | None = None
+
+
+class TrialFiles:
+    """Every trial file of a project, parsed and cached by (path, mtime_ns, size).
+
+    ``records`` holds every readable trial by trial id; ``version`` changes whenever a trial appears or
+    disappears (``removals`` counts the disappearances), so callers can keep what depends only on the set
+    of trials.
+    """
+
+    def __init__(self, project_dir: Path, *, recheck: int = RECHECK, on_read: Callable[[Path], None]) -> None:
+        self.project_dir = project_dir
+        self.recheck = recheck
+        self._on_read = on_read
+        self._dir_signature: Signature | None = None
+        self._names: set[str] = set()  # the project folder's entries at the last listing
+        self._folders: set[str] = set()  # folder ids: the folder name after "trial_"
+        self.entries: dict[str, Entry] = {}
+        self.records: dict[str, TrialRecord] = {}
+        self.version = 0
+        self.removals = 0
+        self._watch: set[str] = set()  # checked at every refresh: unread, unfinished or unreadable
+        self._finished: dict[str, None] = {}  # checked in turn, ``recheck`` at a time
+        self._cursor = 0
+
+    def refresh(self, live: Iterable[str] = ()) -> set[str]:
+        """Re-read what changed; return the ids of trials whose record changed, appeared or vanished.
+
+        ``live`` names trials to check whatever their status (the oracle's ongoing and retried trials).
+        """
+        changed = self._list_folders()
+        due = self._watch | ({f for f in live if f in self._folders}) | set(self._next_finished())
+        for folder_id in due:
+            changed |= self._check(folder_id)
+        return changed
+
+    def _list_folders(self) -> set[str]:
+        current = signature(self.project_dir)
+        if current is not None and current == self._dir_signature:
+            return set()
+        self._dir_signature = None if current is None or _racy(current[0]) else current
+        try:
+            names = set(os.listdir(self.project_dir))
+        except OSError:
+            names = set()
+        # Only the difference with the last listing is looked at (ten thousand names cost milliseconds).
+        # A file named like a trial folder is harmless: its trial.json is simply never found.
+        added = {n[len(TRIAL_PREFIX) :] for n in names - self._names if n.startswith(TRIAL_PREFIX)}
+        gone = {n[len(TRIAL_PREFIX) :] for n in self._names - names if n.startswith(TRIAL_PREFIX)}
+        self._names = names
+        self._folders -= gone
+        self._folders |= added
+        self._watch |= added
+        return set().union(*(self._forget(folder_id) for folder_id in gone))
+
+    def _next_finished(self) -> list[str]:
+        if not self._finished or self.recheck <= 0:
+            return []
+        ids = list(self._finished)
+        start = self._cursor % len(ids)
+        window = ids[start : start + self.recheck]
+        if len(window) < self.recheck:
+            window += ids[: min(start, self.recheck - len(window))]
+        self._cursor = start + len(window)
+        return window
+
+    def _check(self, folder_id: str) -> set[str]:
+        path = os.path.join(self.project_dir, TRIAL_PREFIX + folder_id, TRIAL_FILE)
+        old = self.entries.get(folder_id)
+        current = signature(path)
+        if old is not None and current == old.signature:
+            return set()
+        if current is None:
+            return self._forget(folder_id) if old is not None else set()
+        self._on_read(Path(path))
+        read = read_json_file(Path(path))
+        if read.data is None:
+            previous = old.record if old is not None else None
+            self._store(folder_id, Entry(read.signature, previous, read.error or "it vanished while being read"))
+            return set()
+        record = parse_trial(read.data, fallback_id=folder_id)
+        self._store(folder_id, Entry(read.signature, record))
+        return {record.trial_id} | ({old.record.trial_id} if old is not None and old.record else set())
+
+    def _store(self, folder_id: str, entry: Entry) -> None:
+        old = self.entries.get(folder_id)
+        old_id = old.record.trial_id if old is not None and old.record is not None else None
+        new_id = entry.record.trial_id if entry.record is not None else None
+        if old_id is not None and old_id != new_id:
+            self.records.pop(old_id, None)
+            self.removals += 1
+        if entry.record is not None and new_id is not None:
+            self.records[new_id] = entry.record
+        if old_id != new_id:
+            self.version += 1
+        self.entries[folder_id] = entry
+        if entry.record is not None and entry.record.finished and entry.error is None:
+            self._watch.discard(folder_id)
+            self._finished[folder_id] = None
+        else:
+            self._watch.add(folder_id)
+            self._finished.pop(folder_id, None)
+
+    def _forget(self, folder_id: str) -> set[str]:
+        entry = self.entries.pop(folder_id, None)
+        self._watch.discard(folder_id)
+        self._finished.pop(folder_id, None)
+        if entry is None or entry.record is None:
+            return set()
+        self.records.pop(entry.record.trial_id, None)
+        self.version += 1
+        self.removals += 1
+        return {entry.record.trial_id}
+
+    def errors(self) -> dict[str, tuple[str, bool]]:
+        """Unreadable trial files: (why, whether an earlier read is used) by path relative to the project."""
+        return {
+            f"{TRIAL_PREFIX}{folder_id}/{TRIAL_FILE}": (entry.error, entry.record is not None)
+            for folder_id in sorted(self._watch)
+            if (entry := self.entries.get(folder_id)) is not None and entry.error
+        }
+
+
+def _racy(mtime_ns: int) -> bool:
+    """Whether a folder changed so recently that a change within the same clock tick would leave its mtime
+    as it is: then it is listed again next time. Whole-second mtimes betray a coarse filesystem clock."""
+    tick = 2_000_000_000 if mtime_ns % 1_000_000_000 == 0 else 50_000_000
+    return time.time_ns() - mtime_ns < tick

@@ -1,0 +1,149 @@
+"""One Keras Tuner ``trial.json`` as a plain record: status, score, metrics, hyperparameter values.
+
+Copes with what older keras-tuner versions wrote (no ``message``, no ``best_step``, 32-character hash
+ids, ``hyperparameters`` without ``space``, scalar observations) and with NaN and Infinity.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tuning.results.space import is_tuner_value
+
+FINISHED = frozenset({"COMPLETED", "FAILED", "INVALID"})
+LOWER_IS_BETTER = ("loss", "error", "mae", "mse", "mape", "msle", "crossentropy", "hinge", "divergence")
+
+
+@dataclass(frozen=True)
+class MetricHistory:
+    """A metric's observations (step, mean over executions) and the direction Keras Tuner stored, if any."""
+
+    direction: str | None
+    observations: tuple[tuple[int, float], ...]
+
+    def best_value(self, best_step: int | None, fallback_direction: str) -> float:
+        """The value at ``best_step`` if observed, else the best by direction, else NaN."""
+        if not self.observations:
+            return math.nan
+        if best_step is not None:
+            at_step = [v for s, v in self.observations if s == best_step]
+            if at_step:
+                return at_step[-1]
+        finite = [v for _, v in self.observations if not math.isnan(v)]
+        if not finite:
+            return self.observations[-1][1]
+        return min(finite) if (self.direction or fallback_direction) == "min" else max(finite)
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """What one trial file says, ready to become a row of the trials table."""
+
+    trial_id: str
+    status: str
+    score: float
+    best_step: int | None
+    message: str | None
+    values: Mapping[str, Any]
+    metrics: Mapping[str, MetricHistory]
+    space: tuple[Any, ...] = ()
+    best_metrics: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    @property
+    def hyperparameters(self) -> dict[str, Any]:
+        return {k: v for k, v in self.values.items() if not is_tuner_value(k)}
+
+    @property
+    def tuner_values(self) -> dict[str, Any]:
+        return {k: v for k, v in self.values.items() if is_tuner_value(k)}
+
+
+def direction_of(name: str) -> str:
+    """How a metric improves, judged from its name: "min" for losses and errors, else "max"."""
+    lowered = name.lower()
+    return "min" if any(word in lowered for word in LOWER_IS_BETTER) else "max"
+
+
+def parse_trial(data: Mapping[str, Any], *, fallback_id: str) -> TrialRecord:
+    """A ``TrialRecord`` from a trial.json object; ``fallback_id`` (from the folder name) when it has none."""
+    hps = data.get("hyperparameters")
+    hps = hps if isinstance(hps, Mapping) else {}
+    values = hps.get("values") if isinstance(hps.get("values"), Mapping) else {}
+    metrics = _metrics(data.get("metrics"))
+    best_step = _int_or_none(data.get("best_step"))
+    best = {name: history.best_value(best_step, direction_of(name)) for name, history in metrics.items()}
+    return TrialRecord(
+        trial_id=str(data.get("trial_id") or fallback_id),
+        status=str(data.get("status") or "UNKNOWN").upper(),
+        score=_float(data.get("score")),
+        best_step=best_step,
+        message=last_line(data.get("message")),
+        values=dict(values),
+        metrics=metrics,
+        space=tuple(hps.get("space") or ()),
+        best_metrics=best,
+    )
+
+
+def _metrics(block: Any) -> dict[str, MetricHistory]:
+    """``{"metrics": {name: {"direction", "observations": [{"value": [...], "step"}]}}}`` (older: flat)."""
+    if not isinstance(block, Mapping):
+        return {}
+    inner = block.get("metrics", block)
+    found: dict[str, MetricHistory] = {}
+    for name, history in (inner if isinstance(inner, Mapping) else {}).items():
+        if not isinstance(history, Mapping):
+            continue
+        direction = history.get("direction")
+        observations = []
+        for obs in history.get("observations") or ():
+            if isinstance(obs, Mapping):
+                step = _int_or_none(obs.get("step"))
+                observations.append((0 if step is None else step, _mean(obs.get("value"))))
+        found[str(name)] = MetricHistory(direction if direction in ("min", "max") else None, tuple(observations))
+    return found
+
+
+def _mean(value: Any) -> float:
+    """The mean of one observation's values (one per execution); NaN when none is a number."""
+    items = value if isinstance(value, list) else [value]
+    numbers = [_float(v) for v in items]
+    return math.fsum(numbers) / len(numbers) if numbers else math.nan
+
+
+def _float(value: Any) -> float:
+    if isinstance(value, bool) or value is None:
+        return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def last_line(message: Any) -> str | None:
+    """The last non-empty line of a traceback: the exception and what it said."""
+    if not isinstance(message, str):
+        return None
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else None
+
+
+def trial_sort_key(trial_id: str) -> tuple[int, int, str]:
+    """Numeric ids in numeric order, then any others (hash ids) alphabetically."""
+    return (0, int(trial_id), "") if trial_id.isdigit() else (1, 0, trial_id)
