@@ -1,4 +1,4 @@
-"""The command line: ``python -m tuning run|status|stop|resume|list``.
+"""The command line: ``python -m tuning run|status|stop|resume|list|summary|export``.
 
 User mistakes print one line starting with ``error:`` and exit with status 2; a search that fails
 exits with 1; everything else with 0.
@@ -22,6 +22,8 @@ EPILOG = """examples:
   python -m tuning stop runs/demo --now
   python -m tuning resume runs/demo --detach
   python -m tuning list runs
+  python -m tuning summary runs/demo --json
+  python -m tuning export runs/demo --format html --output demo-report.html
 """
 
 # command-line flag -> SearchConfig.with_overrides key
@@ -47,7 +49,7 @@ OVERRIDES = {
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m tuning",
-        description="Run and manage Keras Tuner searches on CIFAR-10.",
+        description="Run and manage Keras Tuner searches on CIFAR-10; summarise and export any Keras Tuner project.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -69,7 +71,28 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", help="list the searches in a directory")
     listing.add_argument("directory", type=Path, help="the runs directory")
     listing.add_argument("--json", action="store_true", help="print JSON")
+    _add_results(commands)
     return parser
+
+
+def _add_results(commands: Any) -> None:
+    summary = commands.add_parser("summary", help="summarise the results of a search (any Keras Tuner project)")
+    summary.add_argument("project_dir", type=Path, help="a Keras Tuner project folder, made by this app or not")
+    summary.add_argument("--json", action="store_true", help="print the summary as JSON")
+    export = commands.add_parser(
+        "export", help="export results as CSV, JSON, a Python script of the best model, or an HTML report"
+    )
+    export.add_argument("project_dir", type=Path, help="a Keras Tuner project folder, made by this app or not")
+    export.add_argument(
+        "--format",
+        dest="fmt",
+        required=True,
+        choices=("csv", "json", "py", "html"),
+        help="csv: one row per trial; json: everything, learning curves included; py: a script that trains "
+        "the best model (searches made by this app only); html: a report that opens offline",
+    )
+    export.add_argument("--output", type=Path, required=True, help="the file to write (its folder must exist)")
+    export.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
 
 
 def _add_run(commands: Any) -> None:
@@ -246,4 +269,65 @@ def _info_dict(info: Any) -> dict[str, Any]:
     }
 
 
-COMMANDS = {"run": cmd_run, "resume": cmd_resume, "status": cmd_status, "stop": cmd_stop, "list": cmd_list}
+def cmd_summary(args: argparse.Namespace) -> int:
+    from tuning.export import summary
+    from tuning.results import load_project
+
+    info = summary(load_project(args.project_dir))
+    print(json.dumps(info, indent=2) if args.json else format_summary(info))
+    return 0
+
+
+INFERRED = " (inferred)"
+
+
+def format_summary(info: dict[str, Any]) -> str:
+    """A ``summary`` dict as a few aligned lines for the terminal."""
+    objective, trials, best = info["objective"], info["trials"], info["best"]
+    counts = ", ".join(f"{n} {status}" for status, n in trials.items() if status != "total" and n)
+    better = "higher" if objective["direction"] == "max" else "lower"
+    lines = [
+        info["project_dir"],
+        f"  tuner:      {info['tuner']}" + (INFERRED if info["tuner_inferred"] else ""),
+        f"  objective:  {objective['name']} ({better} is better)" + (INFERRED if info["objective_inferred"] else ""),
+        f"  trials:     {trials['total']}" + (f" ({counts})" if counts else ""),
+    ]
+    if best is None:
+        lines.append("  best:       - (no completed trial)")
+    else:
+        lines.append(f"  best:       {best['score']:.4f} (trial {best['number']}, id {best['trial_id']})")
+        width = max((len(name) for name in best["hyperparameters"]), default=0)
+        lines += [f"              {name:<{width}}  {value}" for name, value in best["hyperparameters"].items()]
+    lines.append(f"  curves:     {info['curves']}")
+    if info["notices"]:
+        lines += ["  notices:", *(f"    - {notice}" for notice in info["notices"])]
+    return "\n".join(lines)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from tuning.export import ExportError, export
+    from tuning.results import load_project
+    from tuning.store import write_text_atomic
+
+    output: Path = args.output
+    if not output.parent.is_dir():
+        raise ExportError(f"Cannot write {output}: its folder {output.parent} does not exist.")
+    if output.is_dir():
+        raise ExportError(f"Cannot write {output}: it is a folder; give a file name.")
+    if output.exists() and not args.force:
+        raise ExportError(f"{output} already exists; add --force to overwrite it.")
+    text = export(load_project(args.project_dir), args.fmt)
+    write_text_atomic(output, text)
+    print(f"Wrote {output} ({len(text.encode('utf-8')):,} bytes).")
+    return 0
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "resume": cmd_resume,
+    "status": cmd_status,
+    "stop": cmd_stop,
+    "list": cmd_list,
+    "summary": cmd_summary,
+    "export": cmd_export,
+}

@@ -42,3 +42,7 @@ class SearchLockedError(TuningError):
 
 class SearchStateError(TuningError):
     """An action that does not fit the search's state (resume a completed search, stop a stopped one...)."""
+
+
+class ExportError(TuningError):
+    """A result that cannot be exported in the format asked for (e.g. no script for a foreign search)."""

@@ -1,0 +1,3 @@
+"""Plotly figure builders. Each figure is computed first as a small, typed, immutable record (tested by
+equality), then drawn by a function that sees only that record. Import the submodules directly.
+"""

@@ -1,0 +1,156 @@
+"""Trial scores over the search, coloured by status, with the best score so far as a step line.
+
+Trials without a score (failed, running, diverged) are drawn as markers on a line just below the lowest
+score, so that they keep their place in time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+from tuning.analysis.history import History, best_so_far
+from tuning.analysis.text import score_title
+from tuning.plots.basics import BEST_COLOR, STATUS_COLORS, STATUS_SYMBOLS, hp_lines, time_unit, value_text
+from tuning.results.model import STATUSES, ProjectResult
+
+
+@dataclass(frozen=True)
+class StatusPoints:
+    """The trials of one status; ``scored`` False means drawn on the no-score line."""
+
+    name: str
+    status: str
+    scored: bool
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+    hover: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HistoryPlot:
+    title: str
+    x_title: str
+    y_title: str
+    points: tuple[StatusPoints, ...]
+    best_x: tuple[float, ...]
+    best_y: tuple[float | None, ...]
+    no_score_y: float | None
+    notice: str
+
+
+def no_score_line(scores: np.ndarray) -> float:
+    """Where trials without a score are drawn: 5% of the score range below the lowest score."""
+    known = scores[np.isfinite(scores)]
+    if not len(known):
+        return 0.0
+    low, high = float(known.min()), float(known.max())
+    return low - 0.05 * ((high - low) or abs(low) or 1.0)
+
+
+def hover_texts(result: ProjectResult, history: History) -> list[str]:
+    """One hover text per trial: id, number, status, score, best so far, hyperparameters, failure message."""
+    trials = result.trials.loc[list(history.trial_ids)]
+    settings = hp_lines(trials, result.space)
+    messages = trials["message"].tolist()
+    name = history.objective
+    texts = []
+    for i, trial_id in enumerate(history.trial_ids):
+        score = "no score" if history.scores[i] is None else value_text(history.scores[i])
+        best = "none yet" if history.best[i] is None else value_text(history.best[i])
+        message = f"<br>{messages[i]}" if isinstance(messages[i], str) and messages[i] else ""
+        texts.append(
+            f"Trial {trial_id} (#{history.numbers[i]}) · {history.statuses[i]}<br>{name}: {score}"
+            f"<br>best so far: {best}{settings[i]}{message}"
+        )
+    return texts
+
+
+def history_data(result: ProjectResult, *, by: str = "number") -> HistoryPlot:
+    """The points and best-so-far line of ``result``'s trials, by trial number or by wall time."""
+    history = best_so_far(result, by=by)
+    size, unit = time_unit(max(history.x, default=0.0)) if history.x_kind == "time" else (1.0, "")
+    x = np.array(history.x, dtype=float) / size
+    scores = np.array([np.nan if s is None else s for s in history.scores], dtype=float)
+    line = no_score_line(scores)
+    hover = np.array(hover_texts(result, history), dtype=object)
+    statuses = np.array(history.statuses, dtype=object)
+    points = []
+    for status in (*STATUSES, *sorted(set(history.statuses) - set(STATUSES))):
+        for scored in (True, False):
+            mask = (statuses == status) & (np.isfinite(scores) == scored)
+            if mask.any():
+                name = status.capitalize() if scored or status != "COMPLETED" else "Completed, no score"
+                y = scores[mask] if scored else np.full(int(mask.sum()), line)
+                points.append(
+                    StatusPoints(
+                        name, status, scored, tuple(x[mask].tolist()), tuple(y.tolist()), tuple(hover[mask].tolist())
+                    )
+                )
+    x_title = "Trial number" if history.x_kind == "number" else f"Time since the search started ({unit})"
+    return HistoryPlot(
+        title=f"{history.objective} of each trial and best so far",
+        x_title=x_title,
+        y_title=score_title(history.objective, history.direction),
+        points=tuple(points),
+        best_x=tuple(x.tolist()),
+        best_y=history.best,
+        no_score_y=line if any(not p.scored for p in points) else None,
+        notice=history.notice,
+    )
+
+
+def draw_history(data: HistoryPlot) -> go.Figure:
+    """Scattergl markers per status, the best-so-far step line, the no-score line labelled."""
+    figure = go.Figure()
+    for group in data.points:
+        figure.add_trace(
+            go.Scattergl(
+                x=group.x,
+                y=group.y,
+                mode="markers",
+                name=group.name,
+                hovertext=group.hover,
+                hoverinfo="text",
+                marker={
+                    "color": STATUS_COLORS.get(group.status, "#7f7f7f"),
+                    "symbol": STATUS_SYMBOLS.get(group.status, "circle") if group.scored else "x",
+                    "size": 7 if group.scored else 8,
+                    "opacity": 0.75,
+                },
+            )
+        )
+    figure.add_trace(
+        go.Scattergl(
+            x=data.best_x,
+            y=data.best_y,
+            mode="lines",
+            name="Best so far",
+            hoverinfo="skip",
+            line={"shape": "hv", "color": BEST_COLOR, "width": 2},
+        )
+    )
+    if data.no_score_y is not None:
+        figure.add_hline(
+            y=data.no_score_y,
+            line={"dash": "dot", "color": "#bbbbbb"},
+            annotation_text="no score",
+            annotation_position="bottom left",
+        )
+    figure.update_layout(
+        title={"text": data.title},
+        xaxis_title=data.x_title,
+        yaxis_title=data.y_title,
+        hovermode="closest",
+        legend={"orientation": "h", "y": -0.2},
+    )
+    if data.notice:
+        figure.add_annotation(text=data.notice, xref="paper", yref="paper", x=0, y=1.05, showarrow=False)
+    return figure
+
+
+def plot_history(result: ProjectResult, *, by: str = "number") -> go.Figure:
+    """Trial scores and the best so far, by trial number (``by="number"``) or wall time (``by="time"``)."""
+    return draw_history(history_data(result, by=by))
