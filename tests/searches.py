@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -68,3 +71,25 @@ def trial_files(project_dir: Path) -> dict[str, dict[str, Any]]:
         p.parent.name.removeprefix("trial_"): json.loads(p.read_text())
         for p in sorted(project_dir.glob("trial_*/trial.json"))
     }
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(
+    *args: str, timeout: float = 300, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m tuning ARGS`` as a user would, in a real process; ``env`` adds variables."""
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "tuning", *args], capture_output=True, text=True, timeout=timeout, cwd=cwd, env=full_env
+    )
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    """The single ``error: ...`` line of a refused command (exit status 2, no traceback)."""
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]

@@ -3,36 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from searches import tiny_config
+from searches import cli, one_line_error, tiny_config
 from tuning.store import SearchPaths
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def cli(*args: str, timeout: float = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tuning", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-    )
-
-
-def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 2, result
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
 
 
 def test_help_explains_every_command_and_option() -> None:
@@ -97,7 +73,7 @@ def test_foreground_run_with_config_file_and_overrides(tmp_path: Path) -> None:
     assert [(s["name"], s["state"], s["tuner"]) for s in listing] == [("cli demo", "completed", "bayesian")]
     assert "cli demo" in cli("list", str(tmp_path / "runs")).stdout
 
-    again = _one_line_error(cli("resume", str(project_dir)))
+    again = one_line_error(cli("resume", str(project_dir)))
     assert "completed" in again and "max_trials" in again
     assert "Search completed: 3 trials." in cli("resume", str(project_dir), "--max-trials", "3").stdout
 
@@ -118,5 +94,5 @@ def test_foreground_run_with_config_file_and_overrides(tmp_path: Path) -> None:
 )
 def test_user_mistakes_give_one_clear_line(tmp_path: Path, args: list[str], expected: str) -> None:
     (tmp_path / "bad.json").write_text("{not json")
-    line = _one_line_error(cli(*[a.replace("{tmp}", str(tmp_path)) for a in args]))
+    line = one_line_error(cli(*[a.replace("{tmp}", str(tmp_path)) for a in args]))
     assert expected in line

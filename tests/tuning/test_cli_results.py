@@ -14,29 +14,13 @@ import pandas as pd
 import pytest
 from plots.make_result import kt_trial, write_project
 
-from searches import tiny_config
+from searches import cli, one_line_error, tiny_config
 
-ROOT = Path(__file__).resolve().parents[2]
 SUMMARY_KEYS = {
     "project_dir", "name", "tuner", "tuner_inferred", "objective", "objective_inferred", "made_by_explorer",
     "trials", "best", "hyperparameters", "curves", "notices",
 }  # fmt: skip
 STATUS_KEYS = {"total", "completed", "failed", "invalid", "running", "idle", "stopped"}
-
-
-def cli(*args: str, timeout: float = 300, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run(
-        [sys.executable, "-m", "tuning", *args], capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env
-    )
-
-
-def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 2, result
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
