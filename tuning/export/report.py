@@ -35,8 +35,13 @@ th { background: #f3f3f3; }
 
 
 def _rows(pairs: list[tuple[str, Any]]) -> str:
-    cells = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in pairs)
+    cells = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(_cell(v))}</td></tr>" for k, v in pairs)
     return f"<table>{cells}</table>"
+
+
+def _cell(value: Any) -> str:
+    """Floats with 4 significant digits (a learning rate of 0.0069203, not 0.006920301976933861)."""
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def _summary_html(result: ProjectResult) -> str:

@@ -9,6 +9,7 @@ where the values come from (``result.curves_note``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -196,13 +197,19 @@ def _highlight(data: CurvesData, curve: Curve) -> go.Scattergl:
     )
 
 
+def _epoch_step(data: CurvesData) -> int:
+    """Whole-epoch ticks, about ten of them at most."""
+    last = max((max(c.epochs) for c in data.curves if c.epochs), default=1)
+    return max(1, math.ceil(last / 10))
+
+
 def draw_curves(data: CurvesData) -> go.Figure:
     """The Plotly figure of a ``CurvesData`` record."""
     notes = " ".join(filter(None, [data.source_note, f"Curves: {data.executions_note}." if data.curves else ""]))
     figure = go.Figure(
         layout={
             "title": {"text": f"{data.title}<br><sup>{notes}</sup>"},
-            "xaxis": {"title": {"text": "epoch"}},
+            "xaxis": {"title": {"text": "epoch"}, "tick0": 1, "dtick": _epoch_step(data)},
             "yaxis": {"title": {"text": data.metric}},
             "legend": {"orientation": "h", "y": -0.2},
         }
