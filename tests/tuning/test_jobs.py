@@ -14,6 +14,7 @@ import pytest
 from searches import read_lines, tiny_config, tiny_space, trial_files, wait_for, wait_for_state
 from tuning import jobs
 from tuning.errors import ConfigError, SearchLockedError, SearchStateError
+from tuning.results import load_project
 from tuning.specs import Fixed
 from tuning.status import read_status
 from tuning.store import SearchPaths
@@ -93,6 +94,13 @@ def test_kill_9_mid_trial_then_resume_keeps_finished_trials_byte_for_byte(tmp_pa
     interrupted = read_status(project_dir)
     assert interrupted.state == "interrupted"
     assert "resumed" in interrupted.message
+    # The analysis side reads the killed search as it is: one finished trial, one still marked running.
+    result = load_project(project_dir)
+    assert result.status["state"] == "interrupted" and not result.tuner_inferred
+    assert sorted(result.trials["status"]) == ["COMPLETED", "RUNNING"]
+    assert result.best_trial_id == finished[0]
+    finished_curve = result.curves[(result.curves["trial_id"] == finished[0]) & (result.curves["metric"] == "loss")]
+    assert sorted(finished_curve["epoch"]) == [1, 2, 3, 4]
 
     final = jobs.resume_search(project_dir).wait(timeout=300)
     assert final.state == "completed"
