@@ -48,7 +48,7 @@ def test_record_of_a_min_objective_with_log_categorical_and_conditional_axes() -
         ticktext=("not used", "0", "0.2", "0.4", "0.6", "0.8"),
         range=(-0.135, 0.9),
     )
-    units = Axis(label="Units", values=(16.0, 32.0, 64.0, 8.0), range=(8.0, 64.0))
+    units = Axis("Units", (16.0, 32.0, 64.0, 8.0), (20.0, 40.0, 60.0), ("20", "40", "60"), (8.0, 64.0))
     objective = Axis(label="val_loss", values=(0.9, 0.5, 0.7, 1.2), range=(0.5, 1.2))
     assert data == ParallelData(
         axes=(lr, optimizer, momentum, units, objective),  # batch_size is fixed: no axis
@@ -192,3 +192,9 @@ def test_a_project_on_disk_made_elsewhere(tmp_path: Path) -> None:
         1,
         "Parallel coordinates of 2 completed trials (1 failed trial not shown)",
     )
+
+
+def test_an_integer_axis_has_whole_number_ticks() -> None:
+    info = HyperparameterInfo("conv_blocks", "int", min=1, max=3)
+    axis = hp_axis(info, pd.Series([1, 3, 2], dtype="Int64"))
+    assert axis == Axis("Convolutional blocks", (1.0, 3.0, 2.0), (1.0, 2.0, 3.0), ("1", "2", "3"), (1.0, 3.0))

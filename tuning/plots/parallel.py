@@ -91,7 +91,7 @@ def hp_axis(info: HyperparameterInfo, column: pd.Series) -> Axis:
     lo, hi = (min(ends), max(ends)) if ends else (0.0, 1.0)
     if scale.log:
         return _log_axis(scale, placed, lo, hi, slot)
-    return _linear_axis(scale.label, placed, lo, hi, slot)
+    return _linear_axis(scale.label, placed, lo, hi, slot, integer=info.kind == "int")
 
 
 def _category_axis(scale: Scale, info: HyperparameterInfo, column: pd.Series, slot: str | None) -> Axis:
@@ -156,11 +156,16 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> tuple[float, ...]:
     return tuple(_round(k * step) for k in range(start, math.floor(hi / step + 1e-9) + 1))
 
 
-def _linear_axis(label: str, placed: np.ndarray, lo: float, hi: float, slot: str | None) -> Axis:
+def _linear_axis(
+    label: str, placed: np.ndarray, lo: float, hi: float, slot: str | None, *, integer: bool = False
+) -> Axis:
+    ticks = _integer_ticks(lo, hi) if integer else nice_ticks(lo, hi)
     if slot is None:
-        return Axis(label=label, values=tuple(float(v) for v in placed), range=(lo, hi))
+        values = tuple(float(v) for v in placed)
+        if not integer:
+            return Axis(label=label, values=values, range=(lo, hi))
+        return Axis(label, values, ticks, tuple(format_value(t) for t in ticks), (lo, hi))
     slot_at = _round(lo - ((hi - lo) * _SLOT_GAP or 1.0))
-    ticks = nice_ticks(lo, hi)
     return Axis(
         label=label,
         values=tuple(slot_at if math.isnan(v) else float(v) for v in placed),
@@ -168,6 +173,14 @@ def _linear_axis(label: str, placed: np.ndarray, lo: float, hi: float, slot: str
         ticktext=(slot, *(format_value(t) for t in ticks)),
         range=(slot_at, hi),
     )
+
+
+def _integer_ticks(lo: float, hi: float) -> tuple[float, ...]:
+    """Round ticks, whole numbers only (no "1.5 convolutional blocks")."""
+    ticks = nice_ticks(lo, hi)
+    if all(float(t).is_integer() for t in ticks):
+        return ticks
+    return tuple(float(t) for t in range(math.ceil(lo), math.floor(hi) + 1))
 
 
 def left_out_text(trials: pd.DataFrame, shown: pd.DataFrame) -> str:
