@@ -1,0 +1,155 @@
+"""Monitor: one search's state, progress and controls, and its results, live while it runs.
+
+The live part is a fragment that re-reads the status and (incrementally) the project every two seconds
+while the search is active, and stops polling once it is not. Nothing here trains or waits on training.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from pages._shared import (
+    MONITOR_KEY,
+    badge_markdown,
+    format_seconds,
+    is_live,
+    read_project,
+    runs_dir,
+    runs_dir_caption,
+    score_text,
+)
+from tuning import jobs
+from tuning.errors import TuningError
+from tuning.plots.curves import plot_curves
+from tuning.plots.history import plot_history
+from tuning.plots.parallel import plot_parallel
+from tuning.results import ProjectResult
+from tuning.status import SearchStatus, read_status
+from tuning.store import SearchPaths, tail_text
+
+POLL_SECONDS = 2
+RESUMABLE = ("stopped", "interrupted", "failed")
+FLASH_KEY = "monitor_flash"
+TABLE_COLUMNS = {"number": "#", "status": "state", "score": "score", "duration_s": "duration (s)"}
+
+st.title("Monitor a search")
+searches = jobs.list_searches(runs_dir())
+if not searches:
+    st.info("No searches yet: start the quick demo on the home page, or design a search. " + runs_dir_caption())
+    st.stop()
+
+names = [info.name for info in searches]
+wanted = st.session_state.get(MONITOR_KEY) or st.query_params.get("search")
+chosen = st.selectbox("Search", names, index=names.index(wanted) if wanted in names else 0, key="monitor_select")
+st.session_state[MONITOR_KEY] = chosen
+st.query_params["search"] = chosen
+info = searches[names.index(chosen)]
+
+if flash := st.session_state.pop(FLASH_KEY, None):
+    st.success(flash)
+
+
+def act(action: str, project_dir: Path) -> None:
+    """Run one control action; confirm it (and rerun the page so polling follows), or show the error."""
+    try:
+        if action == "stop":
+            jobs.stop_search(project_dir, now=False)
+            message = "Stop requested: the search stops when the current trial ends."
+        elif action == "stop_now":
+            jobs.stop_search(project_dir, now=True)
+            message = "Stop requested: the search stops at the next batch; that trial runs again on resume."
+        else:
+            jobs.resume_search(project_dir)
+            message = "Search resumed in the background."
+    except TuningError as error:
+        st.error(str(error))
+        return
+    st.session_state[FLASH_KEY] = message
+    st.rerun()
+
+
+def controls(status: SearchStatus, project_dir: Path) -> None:
+    """The three control buttons, each enabled only where it makes sense."""
+    running = status.state in ("starting", "running")
+    left, middle, right = st.columns(3)
+    if left.button("Stop after this trial", key="monitor_stop", disabled=not running, icon="⏸️"):
+        act("stop", project_dir)
+    if middle.button("Stop now", key="monitor_stop_now", disabled=not status.is_active, icon="⏹️"):
+        act("stop_now", project_dir)
+    if right.button("Resume", key="monitor_resume", disabled=status.state not in RESUMABLE, icon="▶️"):
+        act("resume", project_dir)
+
+
+def progress(status: SearchStatus, objective: str) -> None:
+    """State badge and message, trials done of planned, the current trial, elapsed time and ETA."""
+    st.markdown(f"{badge_markdown(status.state)} {status.message}")
+    if status.error:
+        st.error(status.error)
+    planned = max(status.trials_planned, status.trials_done, 1)
+    st.progress(min(status.trials_done / planned, 1.0), text=f"{status.trials_done} of {planned} trials done")
+    if current := status.current_trial:
+        st.caption(
+            f"Trial {current.get('number', '?')}: epoch {current.get('epoch') or 0} of {current.get('epochs', '?')}, "
+            f"batch {current.get('batch') or 0} of {current.get('batches', '?')}"
+        )
+    elapsed, eta, best = st.columns(3)
+    elapsed.metric("Elapsed", format_seconds(status.elapsed_seconds()))
+    eta.metric("Time left (estimate)", format_seconds(status.eta_seconds()))
+    best.metric("Best so far", score_text(status, objective))
+
+
+def trial_table(result: ProjectResult) -> pd.DataFrame:
+    """One row per trial: number, state, score, duration and the hyperparameters that vary."""
+    hps = [hp.column for hp in result.space if hp.varies] or [c for c in result.trials if c.startswith("hp:")]
+    table = result.trials[list(TABLE_COLUMNS) + hps].rename(columns=TABLE_COLUMNS)
+    return table.rename(columns=lambda c: c.removeprefix("hp:"))
+
+
+def results(result: ProjectResult, status: SearchStatus) -> None:
+    """The trial table, best-so-far, parallel coordinates, learning curves and failed trials."""
+    trials = result.trials
+    if trials.empty:
+        st.info("No trial has started yet.")
+        return
+    st.subheader("Trials")
+    st.dataframe(trial_table(result), key="monitor_trials")
+    failed = trials[trials["status"].isin(["FAILED", "INVALID"])]
+    for trial_id, row in failed.iterrows():
+        st.warning(f"Trial {row['number']} (id {trial_id}) failed: {row['message'] or 'no message recorded'}")
+    st.plotly_chart(plot_history(result), key="monitor_history")
+    if not result.completed.empty:  # full width: one axis per hyperparameter needs the room
+        st.plotly_chart(plot_parallel(result), key="monitor_parallel")
+    curves(result, status)
+
+
+def curves(result: ProjectResult, status: SearchStatus) -> None:
+    """Learning curves of every trial, the running one highlighted while there is one."""
+    st.subheader("Learning curves")
+    metric = st.segmented_control("Metric", ["loss", "accuracy"], default="loss", key="monitor_metric") or "loss"
+    running = str((status.current_trial or {}).get("trial_id", ""))
+    highlight = running if running in result.trials.index else None
+    st.plotly_chart(plot_curves(result, metric, trial_id=highlight), key="monitor_curves")
+
+
+def live(project_dir: Path, objective: str, polling: bool) -> None:
+    """Everything that changes while the search runs, read afresh on each run of the fragment."""
+    status = read_status(project_dir)
+    if is_live(project_dir, status) != polling:
+        st.rerun()  # start or stop polling
+    progress(status, objective)
+    controls(status, project_dir)
+    try:
+        result = read_project(project_dir)
+    except TuningError as error:
+        st.error(str(error))
+        return
+    results(result, status)
+    with st.expander("Search log"):
+        st.code(tail_text(SearchPaths.of(project_dir).log) or "(empty)", language="text")
+
+
+polling = is_live(info.project_dir, info.status)
+st.fragment(live, run_every=POLL_SECONDS if polling else None)(info.project_dir, info.objective, polling)
