@@ -13,13 +13,10 @@ from pathlib import Path
 import streamlit as st
 
 from tuning import jobs
-from tuning.config import SearchConfig
-from tuning.data import DataSpec
+from tuning.forms import PRESETS
 from tuning.results import ProjectReader, ProjectResult
 from tuning.settings import runs_dir
-from tuning.space import SearchSpace
-from tuning.specs import Choice, Fixed, FloatRange
-from tuning.status import SearchStatus
+from tuning.status import SearchStatus, format_duration
 from tuning.store import SearchPaths
 
 __all__ = [
@@ -90,16 +87,7 @@ def runs_dir_caption() -> str:
 
 def format_seconds(seconds: float | None) -> str:
     """``1 h 02 min``, ``3 min 05 s``, ``12 s``; an en dash when unknown."""
-    if seconds is None:
-        return "–"
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours} h {minutes:02d} min"
-    if minutes:
-        return f"{minutes} min {secs:02d} s"
-    return f"{secs} s"
+    return "–" if seconds is None else format_duration(seconds)
 
 
 def score_text(status: SearchStatus, objective: str) -> str:
@@ -136,24 +124,7 @@ def open_monitor(project_name: str) -> None:
     st.switch_page(MONITOR_PAGE)
 
 
-def quick_demo_config() -> SearchConfig:
-    """A small random search on the synthetic images: six trials of two epochs, about two minutes on a CPU."""
-    space = SearchSpace().with_values(
-        conv_blocks=Fixed(2),
-        filters=Choice((16, 32)),
-        batch_norm=Fixed(False),
-        dense_layers=Fixed(0),
-        dropout=FloatRange(0.0, 0.4, step=0.2),
-        optimizer=Fixed("adam"),
-        learning_rate=FloatRange(1e-4, 1e-2, sampling="log"),
-        batch_size=Fixed(64),
-        epochs=Fixed(2),
-    )
-    data = DataSpec(name="synthetic", train_size=1500, validation_split=0.2, test_size=300, seed=0)
-    return SearchConfig(space=space, data=data, tuner="random", max_trials=6, seed=0)
-
-
-QUICK_DEMO = quick_demo_config()
+QUICK_DEMO = PRESETS["quick demo"]  # the same search as the design page's "quick demo" preset
 
 
 def start_quick_demo() -> jobs.SearchHandle:

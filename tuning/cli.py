@@ -216,11 +216,9 @@ def _counts(by_status: dict[str, int]) -> str:
 
 
 def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s"
+    from tuning.status import format_duration
+
+    return "-" if seconds is None else format_duration(seconds)
 
 
 def cmd_stop(args: argparse.Namespace) -> int:

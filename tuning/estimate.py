@@ -15,8 +15,8 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
+import tuning
 from tuning.config import SearchConfig
 from tuning.data.spec import validation_count
 from tuning.errors import TuningError
@@ -50,8 +50,7 @@ def _measure_here(seconds: float, images: int = 512) -> float:
 def measure_speed(*, seconds: float = 3.0, timeout: float = 120.0) -> float:
     """This machine's training speed in images per second (about ``seconds`` of training, plus start-up)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
-    root = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    env["PYTHONPATH"] = tuning.pythonpath_with_package(env.get("PYTHONPATH"))
     command = [sys.executable, "-m", "tuning.estimate", "--seconds", str(seconds)]
     try:
         done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout, check=False)

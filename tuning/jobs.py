@@ -155,8 +155,7 @@ def _spawn(project_dir: Path, *, resume: bool) -> SearchHandle:
     _reap()
     command = [sys.executable, "-m", "tuning.runner", str(paths.project_dir)] + (["--resume"] if resume else [])
     env = dict(os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
-    package_root = str(Path(tuning.__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    env["PYTHONPATH"] = tuning.pythonpath_with_package(env.get("PYTHONPATH"))
     with open(paths.log, "ab") as log_file:
         process = subprocess.Popen(
             command,

@@ -20,7 +20,7 @@ import keras_tuner
 import numpy as np
 import psutil
 
-from tuning.status import StatusWriter
+from tuning.status import StatusWriter, format_duration
 from tuning.store import SearchPaths, append_jsonl, read_json
 
 log = logging.getLogger("tuning.search")
@@ -310,7 +310,4 @@ def _format_metrics(metrics: dict[str, float]) -> str:
 
 
 def _eta_text(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    minutes, secs = divmod(round(seconds), 60)
-    return f" · ETA {minutes}m {secs:02d}s" if minutes else f" · ETA {secs}s"
+    return "" if seconds is None else f" · ETA {format_duration(seconds)}"

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import tuning
 from tuning.errors import SearchLockedError, SearchNotFoundError, SearchStateError, TuningError
 from tuning.status import SearchStatus, StatusWriter, read_status
 from tuning.store import SearchPaths, read_json
@@ -183,8 +184,7 @@ def run_search(
 def _restart_process(paths: SearchPaths, fd: int, *, console: bool, memory_limit_mb: float | None) -> None:
     """Replace this process by a fresh interpreter that continues the search, keeping the lock open."""
     os.set_inheritable(fd, True)
-    package_root = str(Path(__file__).resolve().parent.parent)
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
+    os.environ["PYTHONPATH"] = tuning.pythonpath_with_package(os.environ.get("PYTHONPATH"))
     args = [sys.executable, "-m", "tuning.runner", str(paths.project_dir), "--resume", "--lock-fd", str(fd)]
     args += ["--console"] if console else []
     args += ["--memory-limit-mb", str(memory_limit_mb)] if memory_limit_mb else []

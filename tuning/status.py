@@ -78,6 +78,17 @@ class SearchStatus:
         return left * self.seconds_training / self.epochs_done
 
 
+def format_duration(seconds: float) -> str:
+    """A clock-style duration: ``1 h 02 min``, ``3 min 05 s``, ``12 s``."""
+    hours, rest = divmod(round(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"
+
+
 def lock_is_held(lock_path: Path) -> bool | None:
     """Whether some process holds the search's lock; None when it cannot be told."""
     if fcntl is None:
