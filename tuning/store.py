@@ -66,10 +66,6 @@ class SearchPaths:
     def oracle(self) -> Path:
         return self.project_dir / "oracle.json"
 
-    @property
-    def tuner_state(self) -> Path:
-        return self.project_dir / "tuner0.json"
-
     def is_search(self) -> bool:
         """Whether this folder holds a search made by this engine."""
         return self.config.is_file()
