@@ -6,6 +6,7 @@ folder is kept in ``st.session_state`` so each poll of the monitor re-reads only
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,12 +21,16 @@ from tuning.status import SearchStatus, format_duration
 from tuning.store import SearchPaths
 
 __all__ = [
+    "BEST_MODEL_KEY",
     "MONITOR_KEY",
     "QUICK_DEMO",
     "StateLook",
     "badge_markdown",
+    "entered_through_app",
     "format_seconds",
     "is_live",
+    "note_started",
+    "open_best_model",
     "open_monitor",
     "read_project",
     "runs_dir",
@@ -34,11 +39,18 @@ __all__ = [
     "show_badge",
     "start_quick_demo",
     "state_look",
+    "use_app_navigation",
 ]
 
 MONITOR_KEY = "monitor_search"
 MONITOR_PAGE = "pages/monitor.py"
+BEST_MODEL_KEY = "best_model_project"  # the project folder the best-model page shows
+BEST_MODEL_PAGE = "pages/best_model.py"
 _READERS_KEY = "_shared_project_readers"
+_STARTS_KEY = "_shared_started_searches"
+_ENTRY_RERUNS_KEY = "_shared_entry_reruns"
+ENTRY_POINT = "app.py"
+_ENTRY = threading.local()  # per script-runner thread: did app.py choose the page of this run?
 STARTUP_GRACE_S = 60.0
 
 
@@ -61,6 +73,40 @@ STATE_LOOKS = {
     "failed": StateLook("failed", "red", "❌"),
     "interrupted": StateLook("interrupted", "orange", "⚠️"),
 }
+
+
+def entered_through_app() -> None:
+    """Note that ``app.py``'s navigation chose the page about to run (``app.py`` calls this every run)."""
+    _ENTRY.through_app = True
+
+
+def use_app_navigation() -> None:
+    """Make sure this page runs inside ``app.py``'s navigation; call it first thing on every page.
+
+    Streamlit decides per server process whether the app uses ``st.navigation`` only once the entry
+    point has run. Until then (a fresh server whose first visitors open deep links such as
+    ``/monitor?search=demo``, e.g. tabs reloaded after the server restarted) it runs page files on
+    their own with the legacy ``pages/`` folder navigation: wrong menu, no page config. A page run
+    that way notices that ``app.py`` did not choose it, leaves legacy mode and reruns through ``app.py``.
+    A page run alone as the main script (``AppTest.from_file("pages/x.py")``) is left alone.
+    """
+    through_app, _ENTRY.through_app = getattr(_ENTRY, "through_app", False), False
+    if through_app:
+        return
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+    except ImportError:  # a Streamlit without these internals: nothing to correct
+        return
+    ctx = get_script_run_ctx()
+    if ctx is None or Path(ctx.main_script_path).name != ENTRY_POINT:
+        return
+    reruns = st.session_state.get(_ENTRY_RERUNS_KEY, 0)
+    if reruns >= 3:  # never loop, whatever a future Streamlit does
+        return
+    st.session_state[_ENTRY_RERUNS_KEY] = reruns + 1
+    PagesManager.uses_pages_directory = False
+    st.rerun()
 
 
 def state_look(state: str) -> StateLook:
@@ -97,16 +143,23 @@ def score_text(status: SearchStatus, objective: str) -> str:
 
 
 def is_live(project_dir: str | Path, status: SearchStatus) -> bool:
-    """Whether a view of the search should keep polling: it runs, or it was just created and is starting."""
+    """Whether a view of the search should keep polling: it runs, or it is about to (just created, resumed)."""
     if status.is_active:
         return True
-    if status.state != "created":
-        return False
     try:
-        age = time.time() - SearchPaths.of(project_dir).status.stat().st_mtime
+        written = SearchPaths.of(project_dir).status.stat().st_mtime
     except OSError:
         return False
-    return age < STARTUP_GRACE_S
+    if status.state == "created":
+        return time.time() - written < STARTUP_GRACE_S
+    # Resumed from this session: the old status stays until the new runner process writes its own.
+    requested = st.session_state.get(_STARTS_KEY, {}).get(str(Path(project_dir).absolute()))
+    return requested is not None and written < requested and time.time() - requested < STARTUP_GRACE_S
+
+
+def note_started(project_dir: str | Path) -> None:
+    """Remember that this session just (re)started the search, so its views poll until the runner reports."""
+    st.session_state.setdefault(_STARTS_KEY, {})[str(Path(project_dir).absolute())] = time.time()
 
 
 def read_project(project_dir: str | Path) -> ProjectResult:
@@ -122,6 +175,12 @@ def open_monitor(project_name: str) -> None:
     """Show the search named ``project_name`` on the monitor page."""
     st.session_state[MONITOR_KEY] = project_name
     st.switch_page(MONITOR_PAGE)
+
+
+def open_best_model(project_dir: str | Path) -> None:
+    """Show the project in ``project_dir`` (a search of the runs folder, or any project) on the best-model page."""
+    st.session_state[BEST_MODEL_KEY] = str(Path(project_dir).absolute())
+    st.switch_page(BEST_MODEL_PAGE)
 
 
 QUICK_DEMO = PRESETS["quick demo"]  # the same search as the design page's "quick demo" preset

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from pages._shared import use_app_navigation
 from tuning import forms
 from tuning.config import OBJECTIVES, TUNERS, SearchConfig
 from tuning.data import cifar10_cached
@@ -144,6 +145,14 @@ def _tuner_section(slots: dict[str, Any]) -> None:
     _number("executions_per_trial", "Executions per trial (models trained per configuration)", slots, min_value=0)
     _number("early_stopping_patience", "Early stopping patience in epochs (0 = off)", slots, min_value=0)
     _number("seed", "Seed", slots, min_value=0)
+    _number(
+        "workers",
+        "Worker processes (trials trained at once; 1 = one process)",
+        slots,
+        min_value=0,
+        help="Each worker trains its own trial with its share of the CPU cores, or its own GPU. "
+        "More workers than cores or GPUs only makes each trial slower.",
+    )
 
 
 def _data_section(slots: dict[str, Any]) -> None:
@@ -269,6 +278,9 @@ def _start_section(config: SearchConfig, errors: dict[str, str]) -> None:
 def main() -> None:
     st.title("Design a search")
     st.caption("Fix a hyperparameter, or let the search try a range or a few values of it.")
+    if "design_prefill" in st.session_state:  # set by the analyse page's "Narrow and search again"
+        _load(st.session_state.pop("design_prefill"))
+        st.info(st.session_state.pop("design_prefill_note", "The search space was narrowed from an analysed search."))
     if FORM_KEY not in st.session_state:
         st.session_state[FORM_KEY] = forms.form_from_config(SearchConfig())
     _seed_widgets(st.session_state[FORM_KEY], overwrite=False)
@@ -287,4 +299,5 @@ def main() -> None:
     _start_section(config, errors)
 
 
+use_app_navigation()
 main()

@@ -11,12 +11,14 @@ from pages._shared import (
     runs_dir_caption,
     score_text,
     start_quick_demo,
+    use_app_navigation,
 )
 from tuning.errors import TuningError
 from tuning.jobs import SearchInfo, list_searches
 
 RECENT = 20
 
+use_app_navigation()
 st.title("Hyperparameter Explorer")
 st.markdown(
     "Shape a search space for a small image classifier and let Keras Tuner search it in the background. "
@@ -31,7 +33,7 @@ if st.button("Start the quick demo", key="home_quick_demo", type="primary", icon
         st.error(str(error))
     else:
         open_monitor(handle.project_dir.name)
-st.caption("Six short trials on the built-in synthetic images: about two minutes on a laptop CPU.")
+st.caption("Eight short trials on the built-in synthetic images: about a minute or two on a laptop CPU.")
 
 
 def search_row(info: SearchInfo) -> None:

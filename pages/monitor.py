@@ -16,10 +16,12 @@ from pages._shared import (
     badge_markdown,
     format_seconds,
     is_live,
+    note_started,
     read_project,
     runs_dir,
     runs_dir_caption,
     score_text,
+    use_app_navigation,
 )
 from tuning import jobs
 from tuning.errors import TuningError
@@ -29,12 +31,14 @@ from tuning.plots.parallel import plot_parallel
 from tuning.results import ProjectResult
 from tuning.status import SearchStatus, read_status
 from tuning.store import SearchPaths, tail_text
+from tuning.worker_status import workers_table
 
 POLL_SECONDS = 2
 RESUMABLE = ("stopped", "interrupted", "failed")
 FLASH_KEY = "monitor_flash"
 TABLE_COLUMNS = {"number": "#", "status": "state", "score": "score", "duration_s": "duration (s)"}
 
+use_app_navigation()
 st.title("Monitor a search")
 searches = jobs.list_searches(runs_dir())
 if not searches:
@@ -63,6 +67,7 @@ def act(action: str, project_dir: Path) -> None:
             message = "Stop requested: the search stops at the next batch; that trial runs again on resume."
         else:
             jobs.resume_search(project_dir)
+            note_started(project_dir)
             message = "Search resumed in the background."
     except TuningError as error:
         st.error(str(error))
@@ -141,6 +146,10 @@ def live(project_dir: Path, objective: str, polling: bool) -> None:
         st.rerun()  # start or stop polling
     progress(status, objective)
     controls(status, project_dir)
+    if status.workers:
+        chief = f", chief at {status.chief}" if status.chief else ""
+        st.caption(f"Workers: {status.workers} processes{chief}")
+        st.dataframe(workers_table(project_dir), key="monitor_workers", hide_index=True)
     try:
         result = read_project(project_dir)
     except TuningError as error:

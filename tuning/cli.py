@@ -1,4 +1,4 @@
-"""The command line: ``python -m tuning run|status|stop|resume|list|summary|export``.
+"""The command line: ``python -m tuning run|status|stop|resume|worker|list|summary|export``.
 
 User mistakes print one line starting with ``error:`` and exit with status 2; a search that fails
 exits with 1; everything else with 0.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -21,6 +22,8 @@ EPILOG = """examples:
   python -m tuning status runs/demo --json
   python -m tuning stop runs/demo --now
   python -m tuning resume runs/demo --detach
+  python -m tuning run --directory runs --project wide --workers 2 --max-trials 8
+  python -m tuning worker runs/wide --chief gpu-box.lan:50051
   python -m tuning list runs
   python -m tuning summary runs/demo --json
   python -m tuning export runs/demo --format html --output demo-report.html
@@ -43,7 +46,13 @@ OVERRIDES = {
     "hyperband_iterations": "hyperband_iterations",
     "early_stopping": "early_stopping_patience",
     "keep_checkpoints": "keep_checkpoints",
+    "workers": "workers",
 }
+WORKERS_HELP = "train on N worker processes at once (a chief hands out trials; see docs/workers.md)"
+LISTEN_HELP = (
+    "where the chief of a search with several workers listens, HOST[:PORT] (default 127.0.0.1, a free port); "
+    "another address lets other machines join but has no authentication: trusted networks only"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,11 +77,29 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("project_dir", type=Path, help="the search's folder")
     resume.add_argument("--detach", action="store_true", help="run in the background and return at once")
     resume.add_argument("--max-trials", type=int, help="raise the trial budget (random, Bayesian, grid)")
+    resume.add_argument("--workers", type=int, metavar="N", help=WORKERS_HELP)
+    resume.add_argument("--listen", metavar="HOST[:PORT]", help=LISTEN_HELP)
+    _add_worker(commands)
     listing = commands.add_parser("list", help="list the searches in a directory")
     listing.add_argument("directory", type=Path, help="the runs directory")
     listing.add_argument("--json", action="store_true", help="print JSON")
     _add_results(commands)
     return parser
+
+
+def _add_worker(commands: Any) -> None:
+    worker = commands.add_parser(
+        "worker",
+        help="add a worker (e.g. on another machine) to a search running with --workers",
+        description="Train trials of a running distributed search. The search's folder must be reachable here "
+        "(a shared filesystem) at the path given. See docs/workers.md.",
+    )
+    worker.add_argument("project_dir", type=Path, help="the search's folder, as this machine sees it")
+    worker.add_argument(
+        "--chief", metavar="HOST:PORT", help="the chief's address (default: the one in the search's status)"
+    )
+    worker.add_argument("--id", dest="worker_id", help="this worker's name (default: HOST-PID)")
+    worker.add_argument("--threads", type=int, help="CPU threads TensorFlow may use (default: all)")
 
 
 def _add_results(commands: Any) -> None:
@@ -117,6 +144,8 @@ def _add_run(commands: Any) -> None:
         "--early-stopping", type=int, metavar="PATIENCE", help="stop a trial after PATIENCE epochs without improvement"
     )
     run.add_argument("--keep-checkpoints", choices=("best", "all"), help="keep weights of the best trial only, or all")
+    run.add_argument("--workers", type=int, metavar="N", help=WORKERS_HELP)
+    run.add_argument("--listen", metavar="HOST[:PORT]", help=LISTEN_HELP)
     run.add_argument("--detach", action="store_true", help="run in the background and return at once")
 
 
@@ -146,31 +175,36 @@ def cmd_run(args: argparse.Namespace) -> int:
     from tuning import jobs
 
     config = _config_from_args(args)
+    jobs.check_listen(args.listen)
     if args.detach:
-        handle = jobs.start_search(config, args.directory, args.project)
+        handle = jobs.start_search(config, args.directory, args.project, listen=args.listen)
         print(f"Started {handle.project_dir} in the background (pid {handle.pid}).")
         print(f"Follow it with: python -m tuning status '{handle.project_dir}'")
         return 0
     project_dir = jobs.create_search(config, args.directory, args.project)
-    return _foreground(project_dir, resume=False)
+    return _foreground(project_dir, resume=False, listen=args.listen)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
     from tuning import jobs
 
+    jobs.check_listen(args.listen)
     if args.detach:
-        handle = jobs.resume_search(args.project_dir, max_trials=args.max_trials)
+        handle = jobs.resume_search(
+            args.project_dir, max_trials=args.max_trials, workers=args.workers, listen=args.listen
+        )
         print(f"Resumed {handle.project_dir} in the background (pid {handle.pid}).")
         return 0
-    jobs.prepare_resume(args.project_dir, max_trials=args.max_trials)
-    return _foreground(args.project_dir, resume=True)
+    jobs.prepare_resume(args.project_dir, max_trials=args.max_trials, workers=args.workers)
+    return _foreground(args.project_dir, resume=True, listen=args.listen)
 
 
-def _foreground(project_dir: Path, *, resume: bool) -> int:
+def _foreground(project_dir: Path, *, resume: bool, listen: str | None = None) -> int:
     from tuning.runner import memory_limit_from_env, run_search
 
     print(f"Search folder: {project_dir}  (Ctrl-C stops cleanly; run `resume` to continue)")
-    status = run_search(project_dir, resume=resume, console=True, memory_limit_mb=memory_limit_from_env() or None)
+    limit = memory_limit_from_env() or None
+    status = run_search(project_dir, resume=resume, console=True, memory_limit_mb=limit, listen=listen)
     if status.error:
         print(f"error: {status.error}", file=sys.stderr)
     return 1 if status.state == "failed" else 0
@@ -179,18 +213,21 @@ def _foreground(project_dir: Path, *, resume: bool) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from tuning.jobs import _existing
     from tuning.status import read_status
+    from tuning.worker_status import read_workers
 
     paths = _existing(args.project_dir)
     status = read_status(paths.project_dir)
+    workers = read_workers(paths.project_dir, search=status) if status.workers else []
     if args.json:
         data = status.to_dict() | {"eta_seconds": status.eta_seconds(), "elapsed_seconds": status.elapsed_seconds()}
+        data["worker_processes"] = [w.to_dict() for w in workers]
         print(json.dumps(data, indent=2))
     else:
-        print(format_status(paths.project_dir, status))
+        print(format_status(paths.project_dir, status, workers))
     return 0
 
 
-def format_status(project_dir: Path, status: Any) -> str:
+def format_status(project_dir: Path, status: Any, workers: list[Any] | None = None) -> str:
     lines = [f"{project_dir}", f"  state:    {status.state}" + (f" (pid {status.pid})" if status.is_active else "")]
     lines.append(
         f"  trials:   {status.trials_done} of {status.trials_planned} done  {_counts(status.trials_by_status)}"
@@ -208,7 +245,21 @@ def format_status(project_dir: Path, status: Any) -> str:
         lines.append(f"  message:  {status.message}")
     if status.error:
         lines.append(f"  error:    {status.error}")
+    if status.workers:
+        chief = f", chief at {status.chief}" if status.chief and status.is_active else ""
+        lines.append(f"  workers:  {status.workers}{chief}")
+        lines += [f"    {_worker_line(w)}" for w in workers or []]
     return "\n".join(lines)
+
+
+def _worker_line(worker: Any) -> str:
+    current = worker.current_trial or {}
+    doing = (
+        f"trial {current.get('number')}, epoch {current.get('epoch') or 0}/{current.get('epochs')}" if current else ""
+    )
+    beat = f"heartbeat {_duration(max(0.0, time.time() - worker.heartbeat))} ago" if worker.heartbeat else ""
+    parts = [f"{worker.worker:12s} pid {worker.pid}", worker.state, doing, f"{worker.trials_run} trials run", beat]
+    return "  ".join(p for p in parts if p)
 
 
 def _counts(by_status: dict[str, int]) -> str:
@@ -219,6 +270,23 @@ def _duration(seconds: float | None) -> str:
     from tuning.status import format_duration
 
     return "-" if seconds is None else format_duration(seconds)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from tuning.jobs import _existing
+    from tuning.worker_status import chief_address, read_workers
+
+    paths = _existing(args.project_dir)
+    chief = chief_address(paths.project_dir, args.chief)
+    from tuning.worker import run_worker  # after the checks: it loads TensorFlow and gRPC
+
+    code = run_worker(paths.project_dir, chief=chief, worker_id=args.worker_id, threads=args.threads, console=True)
+    if code in (0, 3):  # no trial left, or stopped on request
+        return 0
+    saved = read_workers(paths.project_dir)
+    errors = [w.error for w in saved if w.pid == os.getpid() and w.error]
+    print(f"error: {errors[0] if errors else f'the worker ended with exit code {code}'}", file=sys.stderr)
+    return 1
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
@@ -325,6 +393,7 @@ COMMANDS = {
     "resume": cmd_resume,
     "status": cmd_status,
     "stop": cmd_stop,
+    "worker": cmd_worker,
     "list": cmd_list,
     "summary": cmd_summary,
     "export": cmd_export,

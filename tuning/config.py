@@ -32,6 +32,7 @@ from tuning.specs import FloatRange, format_value, varies
 __all__ = [
     "CONFIG_VERSION",
     "KEEP_CHECKPOINTS",
+    "MAX_WORKERS",
     "OBJECTIVES",
     "TUNERS",
     "BracketPlan",
@@ -56,6 +57,7 @@ _INT_LIMITS: dict[str, tuple[int, int | None]] = {
     "seed": (0, 2**32 - 1),
     "max_consecutive_failures": (1, None),
 }
+MAX_WORKERS = 64
 _ONE_OF = {"tuner": TUNERS, "objective": tuple(OBJECTIVES), "keep_checkpoints": KEEP_CHECKPOINTS}
 _LOSS_SETTINGS = ("loss", "label_smoothing", "focal_gamma")
 
@@ -86,6 +88,7 @@ class SearchConfig:
     seed: int = 0
     keep_checkpoints: str = "best"
     max_consecutive_failures: int = 5
+    workers: int = 1
 
     @property
     def direction(self) -> str:
@@ -130,6 +133,7 @@ class SearchConfig:
         search_plan = plan(self)
         found = [*_budget_warnings(self, search_plan), *_space_warnings(self)]
         found += _early_stopping_warnings(self)
+        found += _worker_warnings(self, search_plan)
         return found
 
     def to_dict(self) -> dict[str, Any]:
@@ -245,6 +249,8 @@ def _check_setting(config: SearchConfig, name: str) -> ConfigError | None:
         return None
     if name == "early_stopping_patience" and value is None:
         return None
+    if name == "workers":
+        return _check_workers(value)
     lowest, highest = _INT_LIMITS.get(name, (0, None))
     if not isinstance(value, int) or isinstance(value, bool):
         return ConfigError(name, f"must be a whole number, got {value!r} ({type(value).__name__})")
@@ -252,6 +258,17 @@ def _check_setting(config: SearchConfig, name: str) -> ConfigError | None:
         return ConfigError(name, f"must be at least {lowest}, got {value}")
     if highest is not None and value > highest:
         return ConfigError(name, f"must be at most {highest}, got {value}")
+    return None
+
+
+def _check_workers(value: Any) -> ConfigError | None:
+    """Worker processes: 1 runs the search in one process, N > 1 in N worker processes beside a chief."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_WORKERS:
+        return ConfigError(
+            "workers",
+            f"expected a whole number of worker processes from 1 (one process, no chief) to {MAX_WORKERS}, "
+            f"found {value!r}; use 2 or more to train several trials at once.",
+        )
     return None
 
 
@@ -341,3 +358,21 @@ def _early_stopping_warnings(config: SearchConfig) -> list[str]:
         f"early_stopping_patience ({patience}) is not below the longest training ({longest} epochs), "
         "so early stopping never ends a trial."
     ]
+
+
+def _worker_warnings(config: SearchConfig, search_plan: SearchPlan) -> list[str]:
+    if config.workers == 1:
+        return []
+    found = []
+    cores = os.cpu_count() or 1
+    if config.workers > cores:
+        found.append(
+            f"{config.workers} workers on {cores} CPU cores: they share the cores and each trial runs slower; "
+            f"use at most {cores} workers here unless each has its own GPU."
+        )
+    if config.tuner != "hyperband" and search_plan.trials < config.workers:
+        found.append(
+            f"Only {search_plan.trials} trials for {config.workers} workers: "
+            f"{config.workers - search_plan.trials} of them will have nothing to do."
+        )
+    return found

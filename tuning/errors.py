@@ -46,3 +46,11 @@ class SearchStateError(TuningError):
 
 class ExportError(TuningError):
     """A result that cannot be exported in the format asked for (e.g. no script for a foreign search)."""
+
+
+class PathNotAllowedError(TuningError):
+    """A folder path a user gave that may not be read: outside the analysis roots, missing, or not a folder."""
+
+
+class UploadError(TuningError):
+    """An uploaded zip that cannot be accepted: not a zip, hostile members, over a limit, or no project inside."""

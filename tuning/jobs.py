@@ -10,20 +10,19 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import tuning
+from tuning import background
 from tuning.config import SearchConfig
 from tuning.data import check_source
 from tuning.errors import ConfigError, SearchLockedError, SearchNotFoundError, SearchStateError
 from tuning.status import SearchStatus, lock_is_held, read_status
 from tuning.store import SearchPaths, read_json, write_json_atomic
+from tuning.worker_status import parse_address
 
 PROJECT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,99}$")
-_children: list[subprocess.Popen] = []
 
 
 @dataclass
@@ -93,39 +92,67 @@ def create_search(config: SearchConfig, directory: str | os.PathLike[str], proje
     return paths.project_dir
 
 
-def prepare_resume(project_dir: str | os.PathLike[str], *, max_trials: int | None = None) -> SearchConfig:
-    """Check the search can be resumed; with ``max_trials``, extend its budget. Returns its configuration."""
+def prepare_resume(
+    project_dir: str | os.PathLike[str], *, max_trials: int | None = None, workers: int | None = None
+) -> SearchConfig:
+    """Check the search can be resumed and return its configuration.
+
+    ``max_trials`` extends its budget; ``workers`` runs it on that many worker processes from now on.
+    The saved configuration changes only once every check has passed.
+    """
     paths = _existing(project_dir)
     status = read_status(paths.project_dir)
     if status.is_active:
         raise SearchLockedError(str(paths.project_dir), status.pid)
-    config = SearchConfig.load(paths.config)
+    saved = SearchConfig.load(paths.config)
+    config = saved.with_overrides(workers=workers)
     if max_trials is not None and max_trials != config.max_trials:
         if config.tuner == "hyperband":
             raise ConfigError("max_trials", "Hyperband decides its number of trials; it cannot be changed on resume.")
         if max_trials < status.trials_done:
             raise ConfigError("max_trials", f"{status.trials_done} trials are already done; give at least that many.")
         config = config.with_overrides(max_trials=max_trials)
-        config.validate()
-        write_json_atomic(paths.config, config.to_dict())
     elif status.state == "completed":
         raise SearchStateError(
             f"The search in {paths.project_dir} is completed ({status.trials_done} trials). "
             "To run more trials, resume it with a larger max_trials."
         )
+    if config != saved:
+        config.validate()
+        write_json_atomic(paths.config, config.to_dict())
     return config
 
 
-def start_search(config: SearchConfig, directory: str | os.PathLike[str], project: str | None = None) -> SearchHandle:
-    """Create a search and run it in the background; returns at once."""
+def start_search(
+    config: SearchConfig, directory: str | os.PathLike[str], project: str | None = None, *, listen: str | None = None
+) -> SearchHandle:
+    """Create a search and run it in the background; returns at once.
+
+    ``listen`` (HOST:PORT) is where the oracle service of a search with several workers listens
+    (default 127.0.0.1 and a free port; see docs/workers.md before using another address).
+    """
+    check_listen(listen)
     project_dir = create_search(config, directory, project)
-    return _spawn(project_dir, resume=False)
+    return _spawn(project_dir, resume=False, listen=listen)
 
 
-def resume_search(project_dir: str | os.PathLike[str], *, max_trials: int | None = None) -> SearchHandle:
-    """Resume a stopped, interrupted or failed search in the background; returns at once."""
-    prepare_resume(project_dir, max_trials=max_trials)
-    return _spawn(SearchPaths.of(project_dir).project_dir, resume=True)
+def resume_search(
+    project_dir: str | os.PathLike[str],
+    *,
+    max_trials: int | None = None,
+    workers: int | None = None,
+    listen: str | None = None,
+) -> SearchHandle:
+    """Resume a stopped, interrupted or failed search in the background (on ``workers`` processes); returns at once."""
+    check_listen(listen)
+    prepare_resume(project_dir, max_trials=max_trials, workers=workers)
+    return _spawn(SearchPaths.of(project_dir).project_dir, resume=True, listen=listen)
+
+
+def check_listen(listen: str | None) -> None:
+    """Refuse a malformed ``--listen`` address before anything starts."""
+    if listen is not None:
+        parse_address(listen, field="listen", default_port=0)
 
 
 def stop_search(project_dir: str | os.PathLike[str], *, now: bool = False) -> SearchStatus:
@@ -148,31 +175,13 @@ def _existing(project_dir: str | os.PathLike[str]) -> SearchPaths:
     return paths
 
 
-def _spawn(project_dir: Path, *, resume: bool) -> SearchHandle:
+def _spawn(project_dir: Path, *, resume: bool, listen: str | None = None) -> SearchHandle:
     paths = SearchPaths.of(project_dir)
     if lock_is_held(paths.lock):
         raise SearchLockedError(str(paths.project_dir), read_status(paths.project_dir).pid)
-    _reap()
-    command = [sys.executable, "-m", "tuning.runner", str(paths.project_dir)] + (["--resume"] if resume else [])
-    env = dict(os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
-    env["PYTHONPATH"] = tuning.pythonpath_with_package(env.get("PYTHONPATH"))
-    with open(paths.log, "ab") as log_file:
-        process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-            close_fds=True,
-        )
-    _children.append(process)
+    args = [str(paths.project_dir)] + (["--resume"] if resume else []) + (["--listen", listen] if listen else [])
+    process = background.spawn("tuning.runner", args, log=paths.log)
     return SearchHandle(paths.project_dir, process.pid, process)
-
-
-def _reap() -> None:
-    """Collect background searches that have ended, so they do not linger as zombies."""
-    _children[:] = [p for p in _children if p.poll() is None]
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import tuning
+from tuning import background
 from tuning.errors import SearchLockedError, SearchNotFoundError, SearchStateError, TuningError
 from tuning.status import SearchStatus, StatusWriter, read_status
 from tuning.store import SearchPaths, read_json
@@ -95,24 +96,9 @@ def _lock_owner(paths: SearchPaths) -> int | None:
         return (read_json(paths.status) or {}).get("pid")
 
 
-@contextlib.contextmanager
-def search_logging(paths: SearchPaths, *, console: bool) -> Iterator[None]:
+def search_logging(paths: SearchPaths, *, console: bool) -> contextlib.AbstractContextManager[None]:
     """Send the search's log lines to ``explorer/search.log`` (and to the terminal in the foreground)."""
-    formatter = logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S")
-    handlers: list[logging.Handler] = [logging.FileHandler(paths.log, encoding="utf-8")]
-    if console:
-        handlers.append(logging.StreamHandler(sys.stdout))
-    for handler in handlers:
-        handler.setFormatter(formatter)
-        log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False
-    try:
-        yield
-    finally:
-        for handler in handlers:
-            log.removeHandler(handler)
-            handler.close()
+    return background.log_lines(log, file=paths.log, console=console)
 
 
 @contextlib.contextmanager
@@ -144,8 +130,13 @@ def run_search(
     console: bool = False,
     memory_limit_mb: float | None = None,
     lock_fd: int | None = None,
+    listen: str | None = None,
 ) -> SearchStatus:
     """Run or resume the search in ``project_dir`` in this process until it ends; return its final status.
+
+    A configuration with ``workers`` > 1 makes this process the leader of a group of worker processes
+    (``tuning.distributed``); its oracle service listens on ``listen`` (HOST:PORT, default 127.0.0.1 and
+    a free port).
 
     With ``memory_limit_mb``, once the process has grown by that much since its first trial (TensorFlow
     and Keras leak a few MB with every model they build), it replaces itself at a trial boundary by a
@@ -173,7 +164,13 @@ def run_search(
         writer.start_heartbeat()
         try:
             with search_logging(paths, console=console):
-                recycle = _run(config, paths, writer, resume=resume, memory_limit_mb=memory_limit_mb)
+                if config.workers > 1:
+                    from tuning.distributed import run_group
+
+                    run_group(config, paths, writer, listen=listen, memory_limit_mb=memory_limit_mb)
+                    recycle = False
+                else:
+                    recycle = _run(config, paths, writer, resume=resume, memory_limit_mb=memory_limit_mb)
         finally:
             writer.stop_heartbeat()
         if recycle:
@@ -210,6 +207,7 @@ def _initial_status(config: SearchConfig, previous: SearchStatus, *, continuing:
         message="Continuing in a fresh process…" if continuing else "Loading data…",
         warnings=list(config.warnings()),
         seconds_training=previous.seconds_training,
+        workers=config.workers if config.workers > 1 else 0,
     )
 
 
@@ -238,16 +236,16 @@ def _run(
                 data.x_train,
                 data.y_train,
                 validation_data=(data.x_val, data.y_val),
-                callbacks=_callbacks(config),
+                callbacks=search_callbacks(config),
                 verbose=0,
             )
-        _finish(writer, "completed", f"Search completed: {writer.status.trials_done} trials.")
+        finish_status(writer, "completed", f"Search completed: {writer.status.trials_done} trials.")
     except RestartProcess as restart:
         log.info("%s", restart)
         writer.update(message="Restarting the search process to release memory…")
         return True
     except SearchStopped as stop:
-        _finish(
+        finish_status(
             writer,
             "stopped",
             "Stopped now; the interrupted trial will run again on resume."
@@ -255,14 +253,14 @@ def _run(
             else "Stopped after the trial; resume to continue.",
         )
     except KeyboardInterrupt:
-        _finish(writer, "stopped", "Stopped by the user; the interrupted trial will run again on resume.")
+        finish_status(writer, "stopped", "Stopped by the user; the interrupted trial will run again on resume.")
     except TooManyFailures as exc:
-        _finish(writer, "failed", "The search stopped because trials keep failing.", error=str(exc))
+        finish_status(writer, "failed", "The search stopped because trials keep failing.", error=str(exc))
     except TuningError as exc:  # a problem the user can fix (data, settings): its message says how
-        _finish(writer, "failed", "The search failed.", error=str(exc))
+        finish_status(writer, "failed", "The search failed.", error=str(exc))
     except Exception as exc:
         log.error("%s", traceback.format_exc())
-        _finish(writer, "failed", "The search failed.", error=_describe(exc))
+        finish_status(writer, "failed", "The search failed.", error=_describe(exc))
     if recorder is not None and tuner is not None:
         recorder.update_counts(tuner.oracle)
     return False
@@ -301,7 +299,8 @@ def _prepare(
     return recorder, tuner, data
 
 
-def _callbacks(config: SearchConfig) -> list[Any]:
+def search_callbacks(config: SearchConfig) -> list[Any]:
+    """The Keras callbacks every trial gets: early stopping when the configuration asks for it."""
     import keras
 
     patience = config.early_stopping_patience
@@ -310,7 +309,8 @@ def _callbacks(config: SearchConfig) -> list[Any]:
     return [keras.callbacks.EarlyStopping(monitor=config.objective, mode=config.direction, patience=patience)]
 
 
-def _finish(writer: StatusWriter, state: str, message: str, *, error: str | None = None) -> None:
+def finish_status(writer: StatusWriter, state: str, message: str, *, error: str | None = None) -> None:
+    """Write the search's final state (completed, stopped, failed) and log it."""
     log.info("%s%s", message, f" Error: {error}" if error else "")
     writer.update(
         state=state, message=message, error=error, ended_at=time.time(), current_trial=None, stop_requested=None
@@ -329,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--console", action="store_true", help="also print progress on standard output")
     parser.add_argument("--memory-limit-mb", type=float, default=memory_limit_from_env())
     parser.add_argument("--lock-fd", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--listen", help="HOST:PORT of the oracle service of a search with several workers")
     args = parser.parse_args(argv)
     try:
         status = run_search(
@@ -337,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
             console=args.console,
             memory_limit_mb=args.memory_limit_mb or None,
             lock_fd=args.lock_fd,
+            listen=args.listen,
         )
     except TuningError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -51,6 +51,8 @@ class SearchStatus:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     seconds_training: float = 0.0
+    workers: int = 0  # worker processes of a distributed search (0: the search runs in one process)
+    chief: str | None = None  # HOST:PORT of its oracle service while a distributed search runs
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -71,11 +73,11 @@ class SearchStatus:
         return max(0.0, end - self.started_at)
 
     def eta_seconds(self) -> float | None:
-        """Remaining time, from the average epoch time so far and the planned epochs left."""
+        """Remaining time, from the average epoch time so far and the planned epochs left (shared by workers)."""
         if not self.is_active or self.epochs_done <= 0 or self.seconds_training <= 0:
             return None
         left = max(0, self.epochs_planned - self.epochs_done)
-        return left * self.seconds_training / self.epochs_done
+        return left * self.seconds_training / self.epochs_done / max(1, self.workers)
 
 
 def format_duration(seconds: float) -> str:
@@ -143,10 +145,13 @@ def _pid_exists(pid: int) -> bool:
 
 
 class StatusWriter:
-    """The runner's side: keeps the status in memory and writes it atomically, with a heartbeat."""
+    """The runner's side: keeps the status in memory and writes it atomically, with a heartbeat.
 
-    def __init__(self, paths: SearchPaths, status: SearchStatus) -> None:
-        self._paths = paths
+    ``path`` writes somewhere else than the search's ``status.json`` (a worker's own status file).
+    """
+
+    def __init__(self, paths: SearchPaths, status: SearchStatus, *, path: Path | None = None) -> None:
+        self._path = path or paths.status
         self.status = status
         self._lock = threading.Lock()
         self._last_write = 0.0
@@ -163,7 +168,7 @@ class StatusWriter:
 
     def _write_locked(self) -> None:
         self.status.heartbeat = time.time()
-        write_json_atomic(self._paths.status, self.status.to_dict())
+        write_json_atomic(self._path, self.status.to_dict())
         self._last_write = time.monotonic()
 
     def start_heartbeat(self, interval: float = HEARTBEAT_SECONDS) -> None:

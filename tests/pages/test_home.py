@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from searches import wait_for, wait_for_state
 from tuning import jobs
+from tuning.forms import PRESETS
 from tuning.status import read_status
 from tuning.store import SearchPaths
 
@@ -58,7 +59,7 @@ def test_quick_demo_starts_a_search(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert at.session_state["monitor_search"] == project.name
     try:
         status = wait_for_state(project, ("starting", "running"), timeout=60)
-        assert status.pid is not None and status.trials_planned in (0, 6)
+        assert status.pid is not None and status.trials_planned in (0, PRESETS["quick demo"].max_trials)
     finally:
         wait_for(lambda: read_status(project).state != "created", timeout=60, what="the runner to start")
         if read_status(project).is_active:

@@ -70,13 +70,23 @@ def test_time_axis_in_minutes_and_lower_is_better() -> None:
     ]
 
 
-def test_drawing_uses_webgl_scatter_and_a_step_line() -> None:
+def test_drawing_uses_svg_for_few_points_and_a_step_line() -> None:
     rows = [{"dropout": 0.1, "score": 0.5}, {"dropout": 0.2, "status": "RUNNING"}]
     figure = plot_history(make_result(rows, [DROPOUT]), by="time")
     assert isinstance(figure, go.Figure)
-    assert [type(t).__name__ for t in figure.data] == ["Scattergl", "Scattergl", "Scattergl"]
+    assert [type(t).__name__ for t in figure.data] == ["Scatter", "Scatter", "Scatter"]
     assert figure.data[-1].line.shape == "hv"
     assert figure.layout.annotations[-1].text.startswith("No start or end times are known")
+
+
+def test_trial_number_axis_has_whole_number_ticks() -> None:
+    two = plot_history(make_result([{"dropout": 0.1, "score": 0.5}, {"dropout": 0.2, "score": 0.6}], [DROPOUT]))
+    assert (two.layout.xaxis.tick0, two.layout.xaxis.dtick) == (1, 1)
+    many = plot_history(make_result([{"dropout": 0.1, "score": 0.5}] * 95, [DROPOUT]))
+    assert many.layout.xaxis.dtick == 10
+    timed = [{"dropout": 0.1, "score": 0.5, "started_at": 10.0 * i, "ended_at": 10.0 * i + 9} for i in range(3)]
+    in_time = plot_history(make_result(timed, [DROPOUT]), by="time")
+    assert in_time.layout.xaxis.dtick is None
 
 
 def test_empty_project_draws() -> None:
@@ -91,3 +101,4 @@ def test_ten_thousand_trials_in_time() -> None:
     figure = plot_history(result, by="time")
     assert time.perf_counter() - start < 3.0
     assert sum(len(t.x) for t in figure.data[:-1]) == 10_000
+    assert all(isinstance(t, go.Scattergl) for t in figure.data)  # WebGL only where SVG would be slow

@@ -12,7 +12,7 @@ from plotly.subplots import make_subplots
 from tuning.analysis.compare import Comparison, compare
 from tuning.analysis.history import BY
 from tuning.analysis.text import direction_text
-from tuning.plots.basics import time_unit, value_text
+from tuning.plots.basics import svg_when_small, time_unit, value_text
 from tuning.results.model import ProjectResult
 
 COLORS = qualitative.Plotly
@@ -124,4 +124,4 @@ def draw_comparison(data: ComparisonPlot) -> go.Figure:
 
 def plot_comparison(results: Sequence[ProjectResult], *, by: str = "number") -> go.Figure:
     """Best-so-far curves and score distributions of several searches with the same objective."""
-    return draw_comparison(comparison_data(results, by=by))
+    return svg_when_small(draw_comparison(comparison_data(results, by=by)))

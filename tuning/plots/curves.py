@@ -2,7 +2,8 @@
 
 ``curves_data`` computes a ``CurvesData`` record; ``draw_curves`` draws it (thin translucent lines for
 every trial, in one WebGL trace per split, and the highlighted trial on top); ``plot_curves`` does both.
-The highlighted trial is the best one unless another is chosen. With several executions per trial the
+The highlighted trial is the best one unless another is chosen (``trial_id``, or the first of ``highlight``);
+every trial in ``highlight`` is drawn on top as well. With several executions per trial the
 curves are their per-epoch mean, or every execution (``executions="all"``); the record says which, and
 where the values come from (``result.curves_note``).
 """
@@ -10,12 +11,14 @@ where the values come from (``result.curves_note``).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from tuning.plots.basics import svg_when_small
 from tuning.results.model import ProjectResult
 
 SPLITS = ("train", "validation")
@@ -57,6 +60,7 @@ class CurvesData:
     markers: bool  # draw points, not lines (only one point per trial is known)
     title: str
     note: str = ""
+    selected: tuple[str, ...] = ()  # trial ids highlighted besides ``highlighted``
 
 
 def _labels(result: ProjectResult) -> dict[str, str]:
@@ -95,7 +99,7 @@ def _points(result: ProjectResult, metric: str, executions: str) -> pd.DataFrame
     return frame.assign(rank=rank).sort_values(["rank", *keys], kind="stable")
 
 
-def _curves(frame: pd.DataFrame, labels: dict[str, str], highlighted: str | None) -> tuple[Curve, ...]:
+def _curves(frame: pd.DataFrame, labels: dict[str, str], highlighted: set[str]) -> tuple[Curve, ...]:
     ids = frame["trial_id"].astype(str).to_numpy()
     splits, runs = frame["split"].to_numpy(), frame["execution"].to_numpy()
     epochs, values = frame["epoch"].to_numpy(), frame["value"].to_numpy()
@@ -114,22 +118,32 @@ def _curves(frame: pd.DataFrame, labels: dict[str, str], highlighted: str | None
                 execution=None if runs[start] < 0 else int(runs[start]),
                 epochs=tuple(int(e) for e in epochs[start:end]),
                 values=tuple(float(v) for v in values[start:end]),
-                highlighted=trial_id == highlighted,
+                highlighted=trial_id in highlighted,
             )
         )
     return tuple(curves)
 
 
 def curves_data(
-    result: ProjectResult, metric: str = "loss", *, trial_id: str | None = None, executions: str = "mean"
+    result: ProjectResult,
+    metric: str = "loss",
+    *,
+    trial_id: str | None = None,
+    executions: str = "mean",
+    highlight: Sequence[str] = (),
 ) -> CurvesData:
-    """The record of the figure for ``metric`` ("loss", "accuracy"; a "val_" prefix is ignored)."""
+    """The record of the figure for ``metric`` ("loss", "accuracy"; a "val_" prefix is ignored).
+
+    ``highlight``: trial ids drawn on top (ids not in ``result`` are ignored); the first one is the main
+    highlighted trial unless ``trial_id`` is given.
+    """
     _check(result, executions, trial_id)
     metric = metric.removeprefix("val_")
-    highlighted = trial_id if trial_id is not None else result.best_trial_id
+    selected = tuple(dict.fromkeys(str(t) for t in highlight if str(t) in result.trials.index))
+    highlighted = trial_id if trial_id is not None else (selected[0] if selected else result.best_trial_id)
     labels = _labels(result)
     frame = _points(result, metric, executions)
-    curves = _curves(frame, labels, highlighted)
+    curves = _curves(frame, labels, {t for t in (highlighted, *selected) if t is not None})
     highlight_label = "" if highlighted is None else labels.get(highlighted, f"trial {highlighted}")
     if highlighted is not None and highlighted == result.best_trial_id:
         highlight_label += " (best)"
@@ -147,6 +161,7 @@ def curves_data(
         markers=result.curves_source == "best_epoch",
         title=f"Learning curves: {metric}, training and validation ({count})",
         note="" if curves else f"No per-epoch {metric} values for this project yet.",
+        selected=tuple(t for t in selected if t != highlighted),
     )
 
 
@@ -186,14 +201,15 @@ def _background(data: CurvesData, split: str) -> go.Scattergl | None:
 
 def _highlight(data: CurvesData, curve: Curve) -> go.Scattergl:
     run = "" if curve.execution is None else f" #{curve.execution + 1}"
+    label = data.highlight_label if curve.trial_id == data.highlighted else curve.label
     return go.Scattergl(
         x=list(curve.epochs),
         y=list(curve.values),
         mode="lines+markers",
-        name=f"{data.highlight_label}: {curve.split}{run}",
+        name=f"{label}: {curve.split}{run}",
         line={"color": COLORS[curve.split], "width": 3},
         marker={"color": COLORS[curve.split], "size": 6},
-        hovertemplate=f"{data.highlight_label}<br>epoch %{{x}}: %{{y:.4g}}<extra>{curve.split}</extra>",
+        hovertemplate=f"{label}<br>epoch %{{x}}: %{{y:.4g}}<extra>{curve.split}</extra>",
     )
 
 
@@ -227,7 +243,15 @@ def draw_curves(data: CurvesData) -> go.Figure:
 
 
 def plot_curves(
-    result: ProjectResult, metric: str = "loss", *, trial_id: str | None = None, executions: str = "mean"
+    result: ProjectResult,
+    metric: str = "loss",
+    *,
+    trial_id: str | None = None,
+    executions: str = "mean",
+    highlight: Sequence[str] = (),
 ) -> go.Figure:
-    """Learning curves of every trial for ``metric``, the best trial (or ``trial_id``) highlighted."""
-    return draw_curves(curves_data(result, metric, trial_id=trial_id, executions=executions))
+    """Learning curves of every trial for ``metric``, the best trial (or ``trial_id``, or the trials in
+    ``highlight``) drawn on top."""
+    return svg_when_small(
+        draw_curves(curves_data(result, metric, trial_id=trial_id, executions=executions, highlight=highlight))
+    )

@@ -6,6 +6,8 @@ score, so that they keep their place in time.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,7 +15,17 @@ import plotly.graph_objects as go
 
 from tuning.analysis.history import History, best_so_far
 from tuning.analysis.text import score_title
-from tuning.plots.basics import BEST_COLOR, STATUS_COLORS, STATUS_SYMBOLS, hp_lines, time_unit, value_text
+from tuning.plots.basics import (
+    BEST_COLOR,
+    STATUS_COLORS,
+    STATUS_SYMBOLS,
+    hp_lines,
+    selected_ids,
+    selected_trace,
+    svg_when_small,
+    time_unit,
+    value_text,
+)
 from tuning.results.model import STATUSES, ProjectResult
 
 
@@ -29,6 +41,9 @@ class StatusPoints:
     hover: tuple[str, ...]
 
 
+TRIAL_NUMBER = "Trial number"
+
+
 @dataclass(frozen=True)
 class HistoryPlot:
     title: str
@@ -39,6 +54,8 @@ class HistoryPlot:
     best_y: tuple[float | None, ...]
     no_score_y: float | None
     notice: str
+    selected_x: tuple[float, ...] = ()  # the trials chosen with ``highlight``, where they are drawn
+    selected_y: tuple[float, ...] = ()
 
 
 def no_score_line(scores: np.ndarray) -> float:
@@ -68,8 +85,11 @@ def hover_texts(result: ProjectResult, history: History) -> list[str]:
     return texts
 
 
-def history_data(result: ProjectResult, *, by: str = "number") -> HistoryPlot:
-    """The points and best-so-far line of ``result``'s trials, by trial number or by wall time."""
+def history_data(result: ProjectResult, *, by: str = "number", highlight: Sequence[str] = ()) -> HistoryPlot:
+    """The points and best-so-far line of ``result``'s trials, by trial number or by wall time.
+
+    ``highlight``: trial ids to ring (ids not in ``result`` are ignored).
+    """
     history = best_so_far(result, by=by)
     size, unit = time_unit(max(history.x, default=0.0)) if history.x_kind == "time" else (1.0, "")
     x = np.array(history.x, dtype=float) / size
@@ -89,7 +109,9 @@ def history_data(result: ProjectResult, *, by: str = "number") -> HistoryPlot:
                         name, status, scored, tuple(x[mask].tolist()), tuple(y.tolist()), tuple(hover[mask].tolist())
                     )
                 )
-    x_title = "Trial number" if history.x_kind == "number" else f"Time since the search started ({unit})"
+    x_title = TRIAL_NUMBER if history.x_kind == "number" else f"Time since the search started ({unit})"
+    chosen = np.isin(np.array(history.trial_ids, dtype=object), list(selected_ids(result.trials, highlight)))
+    placed = np.where(np.isfinite(scores), scores, line)
     return HistoryPlot(
         title=f"{history.objective} of each trial and best so far",
         x_title=x_title,
@@ -99,6 +121,8 @@ def history_data(result: ProjectResult, *, by: str = "number") -> HistoryPlot:
         best_y=history.best,
         no_score_y=line if any(not p.scored for p in points) else None,
         notice=history.notice,
+        selected_x=tuple(x[chosen].tolist()),
+        selected_y=tuple(placed[chosen].tolist()),
     )
 
 
@@ -132,6 +156,8 @@ def draw_history(data: HistoryPlot) -> go.Figure:
             line={"shape": "hv", "color": BEST_COLOR, "width": 2},
         )
     )
+    if data.selected_x:
+        figure.add_trace(selected_trace(data.selected_x, data.selected_y))
     if data.no_score_y is not None:
         figure.add_hline(
             y=data.no_score_y,
@@ -146,11 +172,15 @@ def draw_history(data: HistoryPlot) -> go.Figure:
         hovermode="closest",
         legend={"orientation": "h", "y": -0.2},
     )
+    if data.x_title == TRIAL_NUMBER:  # whole trial numbers only, about ten ticks at most
+        last = max((max(p.x) for p in data.points if p.x), default=1)
+        figure.update_xaxes(tick0=1, dtick=max(1, math.ceil(last / 10)))
     if data.notice:
         figure.add_annotation(text=data.notice, xref="paper", yref="paper", x=0, y=1.05, showarrow=False)
     return figure
 
 
-def plot_history(result: ProjectResult, *, by: str = "number") -> go.Figure:
-    """Trial scores and the best so far, by trial number (``by="number"``) or wall time (``by="time"``)."""
-    return draw_history(history_data(result, by=by))
+def plot_history(result: ProjectResult, *, by: str = "number", highlight: Sequence[str] = ()) -> go.Figure:
+    """Trial scores and the best so far, by trial number (``by="number"``) or wall time (``by="time"``);
+    the trials in ``highlight`` ringed."""
+    return svg_when_small(draw_history(history_data(result, by=by, highlight=highlight)))

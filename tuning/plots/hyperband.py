@@ -4,11 +4,13 @@
 does both. x is the epoch a trial trained up to (``hb:epochs``, log scale: Hyperband's budgets grow
 geometrically), each bracket is a row, and within a round trials are spread vertically by score, the
 best on top. A line joins a trial to the trial of the next round that continued from its weights
-(``hb:parent``). Projects that did not use Hyperband give an empty record with a note.
+(``hb:parent``). Projects that did not use Hyperband give an empty record with a note. Trials chosen with
+``highlight`` are ringed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from tuning.analysis.text import score_title
+from tuning.plots.basics import selected_trace, svg_when_small
 from tuning.results.model import ProjectResult
 
 HB_COLUMNS = ("hb:bracket", "hb:round", "hb:parent", "hb:epochs")
@@ -61,6 +64,7 @@ class HyperbandData:
     color_title: str
     title: str
     note: str = ""
+    selected: tuple[str, ...] = ()  # ids of the highlighted trials among ``points``
 
     @property
     def reverse_colors(self) -> bool:
@@ -121,8 +125,9 @@ def _promotions(points: tuple[HyperbandPoint, ...], frame: pd.DataFrame) -> tupl
     return tuple(found)
 
 
-def hyperband_data(result: ProjectResult) -> HyperbandData:
-    """The record of the figure, or an empty one with a note for a project that did not use Hyperband."""
+def hyperband_data(result: ProjectResult, *, highlight: Sequence[str] = ()) -> HyperbandData:
+    """The record of the figure, or an empty one with a note for a project that did not use Hyperband;
+    ``highlight``: trial ids to ring (others ignored)."""
     if result.tuner != "hyperband" or not set(HB_COLUMNS) <= set(result.trials.columns):
         return _empty(result, f"This search did not use Hyperband (tuner: {result.tuner}): it has no brackets.")
     frame = result.trials.dropna(subset=["hb:bracket", "hb:round", "hb:epochs"])
@@ -132,6 +137,7 @@ def hyperband_data(result: ProjectResult) -> HyperbandData:
     promotions = _promotions(points, frame)
     brackets = tuple(sorted({p.bracket for p in points}))
     base = _empty(result, "")
+    chosen = {str(t) for t in highlight}
     return HyperbandData(
         points=points,
         promotions=promotions,
@@ -143,6 +149,7 @@ def hyperband_data(result: ProjectResult) -> HyperbandData:
             f"Hyperband: {len(points)} trials in {len(brackets)} "
             f"{'bracket' if len(brackets) == 1 else 'brackets'}, {len(promotions)} promoted to a next round"
         ),
+        selected=tuple(p.trial_id for p in points if p.trial_id in chosen),
     )
 
 
@@ -198,6 +205,9 @@ def draw_hyperband(data: HyperbandData) -> go.Figure:
         figure.add_trace(go.Scattergl(x=x, y=y, mode="lines", name="promoted", line=line, hoverinfo="skip"))
     for trace in _marker_traces(data):
         figure.add_trace(trace)
+    picked = [p for p in data.points if p.trial_id in data.selected]
+    if picked:
+        figure.add_trace(selected_trace([p.epochs for p in picked], [p.y for p in picked]))
     figure.update_xaxes(type="log", title={"text": "epochs trained"}, tickvals=list(data.epochs))
     figure.update_yaxes(
         title={"text": "bracket"}, tickvals=list(data.brackets), ticktext=[f"bracket {b}" for b in data.brackets]
@@ -205,6 +215,7 @@ def draw_hyperband(data: HyperbandData) -> go.Figure:
     return figure
 
 
-def plot_hyperband(result: ProjectResult) -> go.Figure:
-    """Hyperband's brackets and rounds, with lines from each promoted trial to its continuation."""
-    return draw_hyperband(hyperband_data(result))
+def plot_hyperband(result: ProjectResult, *, highlight: Sequence[str] = ()) -> go.Figure:
+    """Hyperband's brackets and rounds, with lines from each promoted trial to its continuation; the
+    trials in ``highlight`` ringed."""
+    return svg_when_small(draw_hyperband(hyperband_data(result, highlight=highlight)))

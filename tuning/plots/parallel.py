@@ -13,6 +13,8 @@ both. How an axis shows a hyperparameter is decided once for every figure, from 
 
 Only completed trials with a score are drawn; the others are counted in the title. Colour follows the
 objective with its direction: better is always yellow (Viridis, reversed for objectives to minimise).
+Trials chosen with ``highlight`` get a first "selected" axis, brushed to them, so that Plotly keeps their
+lines coloured and greys out the others (drag the brush away to see every line again).
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class ParallelData:
     n_left_out: int
     trial_ids: tuple[str, ...] = ()
     note: str = ""
+    selected: tuple[bool, ...] = ()  # per drawn trial; empty when no trial is highlighted
 
     @property
     def reverse_colors(self) -> bool:
@@ -204,8 +207,13 @@ def _hp_infos(result: ProjectResult, names: Sequence[str] | None) -> list[Hyperp
     return [result.hp(name) for name in names if result.hp(name).column in result.trials.columns]
 
 
-def parallel_data(result: ProjectResult, *, hyperparameters: Sequence[str] | None = None) -> ParallelData:
-    """The record of the figure: completed trials only, one axis per varying hyperparameter + objective."""
+def parallel_data(
+    result: ProjectResult, *, hyperparameters: Sequence[str] | None = None, highlight: Sequence[str] = ()
+) -> ParallelData:
+    """The record of the figure: completed trials only, one axis per varying hyperparameter + objective.
+
+    ``highlight``: trial ids to show above the others (ids not drawn are ignored).
+    """
     objective = result.objective
     shown = result.completed
     left_out = left_out_text(result.trials, shown)
@@ -223,12 +231,15 @@ def parallel_data(result: ProjectResult, *, hyperparameters: Sequence[str] | Non
     axes = [hp_axis(info, shown[info.column]) for info in _hp_infos(result, hyperparameters)]
     axes.append(Axis(label=objective.name, values=scores, range=(min(scores), max(scores))))
     count = f"{len(shown)} completed {'trial' if len(shown) == 1 else 'trials'}"
+    chosen = {str(t) for t in highlight}
+    selected = tuple(str(i) in chosen for i in shown.index)
     return ParallelData(
         axes=tuple(axes),
         color=scores,
         title=" ".join(filter(None, [f"Parallel coordinates of {count}", left_out])),
         n_left_out=len(result.trials) - len(shown),
         trial_ids=tuple(str(i) for i in shown.index),
+        selected=selected if any(selected) else (),
         **common,
     )
 
@@ -258,11 +269,29 @@ def draw_parallel(data: ParallelData) -> go.Figure:
         "showscale": True,
         "colorbar": {"title": {"text": data.color_title}},
     }
-    figure.add_trace(go.Parcoords(line=line, dimensions=[_dimension(a) for a in data.axes]))
+    dimensions = [_dimension(a) for a in data.axes]
+    if data.selected:
+        dimensions.insert(0, _selected_dimension(data.selected))
+    figure.add_trace(go.Parcoords(line=line, dimensions=dimensions))
     figure.update_layout(margin={"l": 60, "r": 40, "t": 90, "b": 40})
     return figure
 
 
-def plot_parallel(result: ProjectResult, *, hyperparameters: Sequence[str] | None = None) -> go.Figure:
-    """Parallel coordinates of the completed trials (``hyperparameters``: which axes; default all varying)."""
-    return draw_parallel(parallel_data(result, hyperparameters=hyperparameters))
+def _selected_dimension(selected: tuple[bool, ...]) -> dict[str, Any]:
+    """An axis that is 1 for highlighted trials and 0 for the others, brushed to the highlighted ones."""
+    return {
+        "label": "selected",
+        "values": np.asarray(selected, dtype=float),
+        "range": [0.0, 1.0],
+        "tickvals": [0.0, 1.0],
+        "ticktext": ["other", "selected"],
+        "constraintrange": [0.5, 1.0],
+    }
+
+
+def plot_parallel(
+    result: ProjectResult, *, hyperparameters: Sequence[str] | None = None, highlight: Sequence[str] = ()
+) -> go.Figure:
+    """Parallel coordinates of the completed trials (``hyperparameters``: which axes; default all varying),
+    the trials in ``highlight`` in colour and the others greyed."""
+    return draw_parallel(parallel_data(result, hyperparameters=hyperparameters, highlight=highlight))

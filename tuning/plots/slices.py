@@ -3,10 +3,12 @@
 Numeric ranges: one point per completed trial and the smoothed trend, on a log x axis for log sampling,
 over the declared range. Choices and booleans: a box per value with the trials as jittered points.
 Trials where a conditional hyperparameter was not used are shown apart, as a "not used" box.
+Trials chosen with ``highlight`` are ringed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +18,7 @@ from plotly.subplots import make_subplots
 from tuning.analysis.common import NOT_USED, scale_of, varying
 from tuning.analysis.effects import CategoricalEffect, Group, NumericEffect, effect
 from tuning.analysis.text import score_title
-from tuning.plots.basics import NOT_USED_COLOR, STATUS_COLORS, value_text
+from tuning.plots.basics import NOT_USED_COLOR, STATUS_COLORS, selected_trace, svg_when_small, value_text
 from tuning.results.model import ProjectResult
 
 POINT_COLOR = STATUS_COLORS["COMPLETED"]
@@ -40,6 +42,8 @@ class NumericSlice:
     trend_x: tuple[float, ...]
     trend_y: tuple[float | None, ...]
     not_used: Group | None
+    selected_x: tuple[float, ...] = ()  # highlighted trials (with a value; "not used" ones are not ringed)
+    selected_y: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,8 @@ class CategoricalSlice:
     strip_x: tuple[float, ...]
     strip_y: tuple[float, ...]
     hover: tuple[str, ...]
+    selected_x: tuple[float, ...] = ()  # highlighted trials, at their jittered place in the strip
+    selected_y: tuple[float, ...] = ()
 
 
 Slice = NumericSlice | CategoricalSlice
@@ -69,7 +75,16 @@ def _hover(
     )
 
 
-def numeric_slice(result: ProjectResult, found: NumericEffect) -> NumericSlice:
+def _picked(
+    trial_ids: Sequence[str], x: Sequence[float], y: Sequence[float], highlight: Sequence[str]
+) -> dict[str, tuple[float, ...]]:
+    """``selected_x``/``selected_y``: the points of the trials in ``highlight``."""
+    chosen = {str(t) for t in highlight}
+    keep = [i for i, t in enumerate(trial_ids) if str(t) in chosen]
+    return {"selected_x": tuple(x[i] for i in keep), "selected_y": tuple(y[i] for i in keep)}
+
+
+def numeric_slice(result: ProjectResult, found: NumericEffect, *, highlight: Sequence[str] = ()) -> NumericSlice:
     bounds = scale_of(result.hp(found.name)).bounds
     margin = 0.02 * (bounds[1] - bounds[0]) if bounds else 0.0
     metric = result.objective.name
@@ -86,10 +101,13 @@ def numeric_slice(result: ProjectResult, found: NumericEffect) -> NumericSlice:
         trend_x=found.trend_values,
         trend_y=found.trend_scores,
         not_used=found.not_used,
+        **_picked(found.trial_ids, found.values, found.scores, highlight),
     )
 
 
-def categorical_slice(result: ProjectResult, found: CategoricalEffect, *, jitter: float) -> CategoricalSlice:
+def categorical_slice(
+    result: ProjectResult, found: CategoricalEffect, *, jitter: float, highlight: Sequence[str] = ()
+) -> CategoricalSlice:
     metric = result.objective.name
     rng = np.random.default_rng(0)
     strip_x: list[float] = []
@@ -108,20 +126,22 @@ def categorical_slice(result: ProjectResult, found: CategoricalEffect, *, jitter
         strip_x=tuple(strip_x),
         strip_y=tuple(strip_y),
         hover=tuple(hover),
+        **_picked([t for g in found.groups for t in g.trial_ids], strip_x, strip_y, highlight),
     )
 
 
-def slice_data(result: ProjectResult, name: str, *, jitter: float = JITTER) -> Slice:
-    """The slice of hyperparameter ``name``; ``jitter`` spreads categorical points sideways (fixed seed)."""
+def slice_data(result: ProjectResult, name: str, *, jitter: float = JITTER, highlight: Sequence[str] = ()) -> Slice:
+    """The slice of hyperparameter ``name``; ``jitter`` spreads categorical points sideways (fixed seed);
+    the trials in ``highlight`` are ringed."""
     found = effect(result, name)
     if isinstance(found, NumericEffect):
-        return numeric_slice(result, found)
-    return categorical_slice(result, found, jitter=jitter)
+        return numeric_slice(result, found, highlight=highlight)
+    return categorical_slice(result, found, jitter=jitter, highlight=highlight)
 
 
-def slices_data(result: ProjectResult, *, jitter: float = JITTER) -> tuple[Slice, ...]:
+def slices_data(result: ProjectResult, *, jitter: float = JITTER, highlight: Sequence[str] = ()) -> tuple[Slice, ...]:
     """The slices of every hyperparameter the search could change, in the order of the search space."""
-    return tuple(slice_data(result, hp.name, jitter=jitter) for hp in varying(result))
+    return tuple(slice_data(result, hp.name, jitter=jitter, highlight=highlight) for hp in varying(result))
 
 
 def _box(group: Group, x: float) -> go.Box:
@@ -179,6 +199,8 @@ def draw_numeric_slice(data: NumericSlice) -> go.Figure:
         row=1,
         col=1,
     )
+    if data.selected_x:
+        figure.add_trace(selected_trace(data.selected_x, data.selected_y), row=1, col=1)
     figure.update_xaxes(type="log" if data.log else "linear", title_text=data.x_title, row=1, col=1)
     if data.x_range is not None:
         figure.update_xaxes(range=list(data.x_range), row=1, col=1)
@@ -204,6 +226,8 @@ def draw_categorical_slice(data: CategoricalSlice) -> go.Figure:
             marker={"color": POINT_COLOR, "opacity": 0.5, "size": 5},
         )
     )
+    if data.selected_x:
+        figure.add_trace(selected_trace(data.selected_x, data.selected_y, showlegend=False))
     ticks = [f"{g.value} ({g.count})" for g in data.boxes]
     figure.update_xaxes(
         tickvals=list(range(len(ticks))), ticktext=ticks, title_text=data.x_title, range=[-0.6, len(ticks) - 0.4]
@@ -214,14 +238,14 @@ def draw_categorical_slice(data: CategoricalSlice) -> go.Figure:
 
 def draw_slice(data: Slice) -> go.Figure:
     """The figure of one slice."""
-    return draw_numeric_slice(data) if isinstance(data, NumericSlice) else draw_categorical_slice(data)
+    return svg_when_small(draw_numeric_slice(data) if isinstance(data, NumericSlice) else draw_categorical_slice(data))
 
 
-def plot_slice(result: ProjectResult, name: str) -> go.Figure:
-    """How the score changes with hyperparameter ``name``."""
-    return draw_slice(slice_data(result, name))
+def plot_slice(result: ProjectResult, name: str, *, highlight: Sequence[str] = ()) -> go.Figure:
+    """How the score changes with hyperparameter ``name``; the trials in ``highlight`` ringed."""
+    return draw_slice(slice_data(result, name, highlight=highlight))
 
 
-def plot_slices(result: ProjectResult) -> tuple[go.Figure, ...]:
-    """One slice figure per hyperparameter the search could change."""
-    return tuple(draw_slice(data) for data in slices_data(result))
+def plot_slices(result: ProjectResult, *, highlight: Sequence[str] = ()) -> tuple[go.Figure, ...]:
+    """One slice figure per hyperparameter the search could change; the trials in ``highlight`` ringed."""
+    return tuple(draw_slice(data) for data in slices_data(result, highlight=highlight))

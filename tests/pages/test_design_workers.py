@@ -1,0 +1,31 @@
+"""The design page's worker-processes input: it reaches the configuration, and a bad value is explained."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "design.py")
+
+
+@pytest.fixture
+def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("HPX_RUNS_DIR", str(tmp_path))
+    return AppTest.from_file(PAGE, default_timeout=60).run()
+
+
+def test_workers_reach_the_config(app: AppTest) -> None:
+    assert app.session_state["design_config"].workers == 1
+    app.number_input(key="design_workers").set_value(2).run()
+    assert not app.exception
+    assert app.session_state["design_config"].workers == 2
+    assert not app.button(key="design_start").disabled
+
+
+def test_zero_workers_is_explained_next_to_the_control(app: AppTest) -> None:
+    app.number_input(key="design_workers").set_value(0).run()
+    assert not app.exception
+    assert any("whole number of worker processes from 1" in e.value for e in app.error)
+    assert app.button(key="design_start").disabled
