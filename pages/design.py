@@ -244,6 +244,11 @@ def _estimate(config: SearchConfig) -> None:
             f"Estimated duration: about {minutes:.1f} minutes on this machine ({speed:,.0f} images/s measured). "
             "Approximate: bigger models, early stopping and other programs change it."
         )
+        if config.workers > 1:
+            st.caption(
+                f"The estimate is for one process. With {config.workers} workers trials run side by side, so "
+                "expect less, by at most that factor (or the number of CPU cores or GPUs, if fewer)."
+            )
     else:
         st.caption("Measure this machine's speed to see an estimated duration.")
 

@@ -29,3 +29,12 @@ def test_zero_workers_is_explained_next_to_the_control(app: AppTest) -> None:
     assert not app.exception
     assert any("whole number of worker processes from 1" in e.value for e in app.error)
     assert app.button(key="design_start").disabled
+
+
+def test_the_estimate_says_it_is_for_one_process_when_there_are_workers(app: AppTest) -> None:
+    app.session_state["design_speed"] = 2000.0  # images per second, as a measurement would leave it
+    app.run()
+    assert not any("workers trials run side by side" in c.value for c in app.caption)
+    app.number_input(key="design_workers").set_value(3).run()
+    assert any("With 3 workers trials run side by side" in c.value for c in app.caption)
+    assert any("Estimated duration" in i.value for i in app.info)
