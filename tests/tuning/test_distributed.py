@@ -90,6 +90,17 @@ def test_two_workers_complete_a_search_and_share_its_trials(finished: Path) -> N
     assert "Chief listening on 127.0.0.1:" in log and "[worker1] Worker worker1" in log and "[worker2]" in log
 
 
+def test_the_best_model_of_a_distributed_search_is_rebuilt_and_evaluated(finished: Path) -> None:
+    from tuning.bestmodel import best_trial, evaluate_saved
+
+    result = load_project(finished)
+    best = best_trial(result)
+    assert best.has_weights and best.weights == finished / f"trial_{best.trial_id}" / "checkpoint.weights.h5"
+    evaluation, test_set = evaluate_saved(result, "best")
+    assert evaluation.total == len(test_set.y) == 100
+    assert evaluation.accuracy == (evaluation.y_pred == evaluation.y_true).mean()
+
+
 def test_the_workers_table_and_the_command_line_status(finished: Path) -> None:
     table = workers_table(finished, now=time.time() + 5)
     assert list(table.columns) == list(WORKER_COLUMNS)
