@@ -35,6 +35,20 @@ def tiny_space(**specs: Any) -> SearchSpace:
     return base.with_values(**specs) if specs else base
 
 
+def diverging_space(**specs: Any) -> SearchSpace:
+    """ELU layers trained by SGD at a learning rate of 1.0 with momentum 0.99: the loss becomes NaN."""
+    return tiny_space(
+        optimizer=Fixed("sgd"),
+        momentum=Fixed(0.99),
+        activation=Fixed("elu"),
+        conv_blocks=Fixed(2),
+        filters=Fixed(32),
+        dense_layers=Fixed(2),
+        dense_units=Fixed(256),
+        **specs,
+    )
+
+
 def tiny_config(*, train_size: int = 300, space: SearchSpace | None = None, **fields: Any) -> SearchConfig:
     """A search on a few hundred synthetic images; ``fields`` override SearchConfig's."""
     data = DataSpec(name="synthetic", train_size=train_size, validation_split=0.2, test_size=100, seed=0)

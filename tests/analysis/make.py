@@ -142,3 +142,16 @@ def synthetic(n: int, *, seed: int = 0, objective: Objective = ACCURACY, hyperba
 def big() -> ProjectResult:
     """10,000 trials of a Hyperband-like search (built once per test session; do not modify it)."""
     return synthetic(10_000, hyperband=True)
+
+
+# A conditional space (momentum only for sgd, a log-scale learning rate) and four trials, the last failed:
+# shared by the slice and highlight tests of tuning.plots.
+OPTIMIZER = choice("optimizer", "adam", "sgd")
+MOMENTUM = floating("momentum", 0.0, 1.0, conditions=when("optimizer", "sgd"))
+LR = floating("learning_rate", 1e-4, 1e-1, log=True)
+ROWS = [
+    {"optimizer": "sgd", "momentum": 0.5, "learning_rate": 1e-3, "score": 0.25},
+    {"optimizer": "adam", "learning_rate": 1e-2, "score": 0.5},
+    {"optimizer": "adam", "learning_rate": 1e-1, "score": 0.75},
+    {"optimizer": "adam", "learning_rate": 1e-1, "status": "FAILED"},
+]

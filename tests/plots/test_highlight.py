@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from plots.make_result import make_result as make_plot_result
 from plots.make_result import trial
-from tests.analysis.make import choice, floating, make_result, when
+from tests.analysis.make import LR, MOMENTUM, OPTIMIZER, ROWS, make_result
 from tuning.plots.basics import SELECTED_COLOR
 from tuning.plots.curves import curves_data, plot_curves
 from tuning.plots.history import history_data, plot_history
@@ -18,15 +18,6 @@ from tuning.plots.hyperband import hyperband_data, plot_hyperband
 from tuning.plots.parallel import parallel_data, plot_parallel
 from tuning.plots.slices import plot_slice, slice_data
 
-OPTIMIZER = choice("optimizer", "adam", "sgd")
-MOMENTUM = floating("momentum", 0.0, 1.0, conditions=when("optimizer", "sgd"))
-LR = floating("learning_rate", 1e-4, 1e-1, log=True)
-ROWS = [
-    {"optimizer": "sgd", "momentum": 0.5, "learning_rate": 1e-3, "score": 0.25},
-    {"optimizer": "adam", "learning_rate": 1e-2, "score": 0.5},
-    {"optimizer": "adam", "learning_rate": 1e-1, "score": 0.75},
-    {"optimizer": "adam", "learning_rate": 1e-1, "status": "FAILED"},
-]
 RESULT = make_result(ROWS, [OPTIMIZER, MOMENTUM, LR])  # trial ids 0000 to 0003
 
 

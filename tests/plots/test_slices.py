@@ -7,19 +7,10 @@ import time
 import plotly.graph_objects as go
 import pytest
 
-from tests.analysis.make import big, choice, floating, make_result, when
+from tests.analysis.make import LR, MOMENTUM, OPTIMIZER, ROWS, big, make_result
 from tuning.analysis.effects import Group
 from tuning.plots.slices import CategoricalSlice, NumericSlice, draw_slice, plot_slice, plot_slices, slice_data
 
-OPTIMIZER = choice("optimizer", "adam", "sgd")
-MOMENTUM = floating("momentum", 0.0, 1.0, conditions=when("optimizer", "sgd"))
-LR = floating("learning_rate", 1e-4, 1e-1, log=True)
-ROWS = [
-    {"optimizer": "sgd", "momentum": 0.5, "learning_rate": 1e-3, "score": 0.25},
-    {"optimizer": "adam", "learning_rate": 1e-2, "score": 0.5},
-    {"optimizer": "adam", "learning_rate": 1e-1, "score": 0.75},
-    {"optimizer": "adam", "learning_rate": 1e-1, "status": "FAILED"},
-]
 RESULT = make_result(ROWS, [OPTIMIZER, MOMENTUM, LR])
 NOT_USED = Group("not used", 2, 0.625, 0.625, 0.5625, 0.6875, 0.5, 0.75, (0.5, 0.75), ("0001", "0002"))
 

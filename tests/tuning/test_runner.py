@@ -8,7 +8,7 @@ from pathlib import Path
 import keras_tuner
 import pytest
 
-from searches import read_lines, tiny_config, tiny_space, trial_files
+from searches import diverging_space, read_lines, tiny_config, tiny_space, trial_files
 from tuning.errors import SearchNotFoundError, SearchStateError
 from tuning.jobs import create_search
 from tuning.model import CifarHyperModel
@@ -17,20 +17,6 @@ from tuning.runner import run_search
 from tuning.specs import Choice, Fixed, FloatRange
 from tuning.status import read_status
 from tuning.store import SearchPaths
-
-
-def _diverging_space(**specs: object) -> object:
-    """ELU layers trained by SGD at a learning rate of 1.0 with momentum 0.99: the loss becomes NaN."""
-    return tiny_space(
-        optimizer=Fixed("sgd"),
-        momentum=Fixed(0.99),
-        activation=Fixed("elu"),
-        conv_blocks=Fixed(2),
-        filters=Fixed(32),
-        dense_layers=Fixed(2),
-        dense_units=Fixed(256),
-        **specs,
-    )
 
 
 def _check_search_files(project_dir: Path, *, trials: int, epochs_per_trial: dict[str, int]) -> None:
@@ -112,7 +98,7 @@ def test_hyperband_promotes_trials_with_their_parents_weights(tmp_path: Path) ->
 
 def test_failed_trials_are_recorded_and_the_search_goes_on(tmp_path: Path) -> None:
     # A learning rate of 1.0 with SGD and strong momentum diverges; the other trials still run.
-    space = _diverging_space(learning_rate=Choice((1.0, 0.001)), dropout=Choice((0.0, 0.1)))
+    space = diverging_space(learning_rate=Choice((1.0, 0.001)), dropout=Choice((0.0, 0.1)))
     config = tiny_config(tuner="grid", max_trials=4, space=space)
     project_dir = create_search(config, tmp_path, "diverge")
     run_search(project_dir, resume=False)
@@ -133,7 +119,7 @@ def test_failed_trials_are_recorded_and_the_search_goes_on(tmp_path: Path) -> No
 
 
 def test_too_many_failures_in_a_row_ends_the_search_as_failed(tmp_path: Path) -> None:
-    space = _diverging_space(learning_rate=Fixed(1.0), dropout=FloatRange(0.0, 0.5))
+    space = diverging_space(learning_rate=Fixed(1.0), dropout=FloatRange(0.0, 0.5))
     config = tiny_config(tuner="random", max_trials=5, space=space, max_consecutive_failures=2)
     project_dir = create_search(config, tmp_path, "all-fail")
     final = run_search(project_dir, resume=False)
