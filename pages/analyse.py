@@ -23,7 +23,7 @@ from tuning.analysis.text import direction_text, score_text
 from tuning.errors import ExportError, TuningError
 from tuning.export import to_csv, to_html, to_json, to_python
 from tuning.export.common import clean, hp_values
-from tuning.export.tables import trial_counts
+from tuning.export.tables import display_table, trial_counts
 from tuning.narrow import Narrowed, best_trials, narrow_config
 from tuning.plots.comparison import plot_comparison
 from tuning.plots.curves import plot_curves
@@ -58,7 +58,6 @@ PER_PROJECT_KEYS = (
 PREFILL_KEY = "design_prefill"
 PREFILL_NOTE_KEY = "design_prefill_note"
 DESIGN_PAGE = "pages/design.py"
-TABLE_COLUMNS = {"number": "#", "status": "state", "score": "score", "duration_s": "duration (s)"}
 T = TypeVar("T")
 
 
@@ -199,19 +198,12 @@ def overview(result: ProjectResult) -> None:
         st.caption(result.curves_note)
 
 
-def trial_table(result: ProjectResult, states: Sequence[str]) -> pd.DataFrame:
-    """One row per trial in ``states``: number, state, score, duration and every varying hyperparameter."""
-    hps = [hp.column for hp in result.space if hp.varies and hp.column in result.trials]
-    table = result.trials.loc[result.trials["status"].isin(states), list(TABLE_COLUMNS) + hps]
-    return table.rename(columns=TABLE_COLUMNS).rename(columns=lambda c: c.removeprefix("hp:"))
-
-
 def trials_section(result: ProjectResult) -> list[str]:
     """The filterable, sortable trial table; returns the ids of the selected trials."""
     st.subheader("Trials")
     present = list(dict.fromkeys(result.trials["status"]))
     states = st.multiselect("Show trials that are", present, default=present, key="analyse_states")
-    table = trial_table(result, states)
+    table = display_table(result, states=states)
     event = st.dataframe(table, key="analyse_table", on_select="rerun", selection_mode="multi-row")
     rows = [r for r in event.selection.rows if r < len(table)]
     selected = [str(table.index[r]) for r in rows]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from pages._shared import (
@@ -25,6 +24,7 @@ from pages._shared import (
 )
 from tuning import jobs
 from tuning.errors import TuningError
+from tuning.export.tables import display_table
 from tuning.plots.curves import plot_curves
 from tuning.plots.history import plot_history
 from tuning.plots.parallel import plot_parallel
@@ -36,7 +36,6 @@ from tuning.worker_status import workers_table
 POLL_SECONDS = 2
 RESUMABLE = ("stopped", "interrupted", "failed")
 FLASH_KEY = "monitor_flash"
-TABLE_COLUMNS = {"number": "#", "status": "state", "score": "score", "duration_s": "duration (s)"}
 
 use_app_navigation()
 st.title("Monitor a search")
@@ -106,13 +105,6 @@ def progress(status: SearchStatus, objective: str) -> None:
     best.metric("Best so far", score_text(status, objective))
 
 
-def trial_table(result: ProjectResult) -> pd.DataFrame:
-    """One row per trial: number, state, score, duration and the hyperparameters that vary."""
-    hps = [hp.column for hp in result.space if hp.varies] or [c for c in result.trials if c.startswith("hp:")]
-    table = result.trials[list(TABLE_COLUMNS) + hps].rename(columns=TABLE_COLUMNS)
-    return table.rename(columns=lambda c: c.removeprefix("hp:"))
-
-
 def results(result: ProjectResult, status: SearchStatus) -> None:
     """The trial table, best-so-far, parallel coordinates, learning curves and failed trials."""
     trials = result.trials
@@ -120,7 +112,7 @@ def results(result: ProjectResult, status: SearchStatus) -> None:
         st.info("No trial has started yet.")
         return
     st.subheader("Trials")
-    st.dataframe(trial_table(result), key="monitor_trials")
+    st.dataframe(display_table(result), key="monitor_trials")
     failed = trials[trials["status"].isin(["FAILED", "INVALID"])]
     for trial_id, row in failed.iterrows():
         st.warning(f"Trial {row['number']} (id {trial_id}) failed: {row['message'] or 'no message recorded'}")

@@ -239,3 +239,17 @@ def test_python_script_trains_tests_and_saves_the_best_model(tmp_path: Path) -> 
     assert run.returncode == 0, run.stderr
     assert "Held-out test set: " in run.stdout and "Saved the trained model" in run.stdout
     assert (tmp_path / "best_model.keras").stat().st_size > 1000
+
+
+def test_display_table_shows_varying_hyperparameters_and_filters_by_state() -> None:
+    from tests.analysis.make import LR, MOMENTUM, OPTIMIZER, ROWS
+    from tests.analysis.make import make_result as make_rows_result
+    from tuning.export.tables import display_table
+
+    result = make_rows_result(ROWS, [OPTIMIZER, MOMENTUM, LR])
+    table = display_table(result)
+    assert list(table.columns) == ["#", "state", "score", "duration (s)", "optimizer", "momentum", "learning_rate"]
+    assert table["state"].tolist() == ["COMPLETED", "COMPLETED", "COMPLETED", "FAILED"]
+    assert display_table(result, states=["FAILED"]).index.tolist() == ["0003"]
+    fixed = make_rows_result([{"batch": 32, "score": 0.5}], [HyperparameterInfo("batch", "fixed", values=(32,))])
+    assert list(display_table(fixed).columns)[-1] == "batch"  # nothing varies: every hyperparameter shown

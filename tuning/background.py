@@ -25,15 +25,13 @@ def spawn(
     *,
     log: Path,
     pass_fds: Sequence[int] = (),
-    env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start ``python -m module *args`` detached (its own session), appending its output to ``log``.
 
-    ``pass_fds`` are kept open in the child (e.g. a lock it inherits); ``env`` adds variables.
+    ``pass_fds`` are kept open in the child (e.g. a lock it inherits).
     """
     reap()
     child_env = dict(os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
-    child_env.update(env or {})
     child_env["PYTHONPATH"] = tuning.pythonpath_with_package(child_env.get("PYTHONPATH"))
     with open(log, "ab") as log_file:
         process = subprocess.Popen(

@@ -8,7 +8,6 @@ library. Screenshots land in test-artifacts/e2e/.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -156,7 +155,7 @@ def assert_shows(tab: Any, search: str) -> None:
     assert f"search={search}" in tab.url
 
 
-def test_home_page_quick_demo_button_starts_a_search(app: AppServer, page: Any, tmp_path: Path) -> None:
+def test_home_page_quick_demo_button_starts_a_search(app: AppServer, page: Any) -> None:
     open_page(page, app.url, "Hyperparameter Explorer")
     expect()(page.get_by_text("No searches yet")).to_be_visible()
     screenshot(page, "home-empty")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -60,6 +61,19 @@ def summary(result: ProjectResult) -> dict[str, Any]:
         "curves": result.curves_source,
         "notices": [str(n) for n in result.notices],
     }
+
+
+DISPLAY_COLUMNS = {"number": "#", "status": "state", "score": "score", "duration_s": "duration (s)"}
+
+
+def display_table(result: ProjectResult, *, states: Sequence[str] | None = None) -> pd.DataFrame:
+    """The compact trial table the pages show: number, state, score, duration and the hyperparameters that
+    vary (every hyperparameter when none is known to vary), under plain names; only ``states`` if given."""
+    hps = [hp.column for hp in result.space if hp.varies and hp.column in result.trials]
+    hps = hps or columns(result, HP_PREFIX)
+    trials = result.trials if states is None else result.trials[result.trials["status"].isin(states)]
+    table = trials[list(DISPLAY_COLUMNS) + hps].rename(columns=DISPLAY_COLUMNS)
+    return table.rename(columns=lambda c: c.removeprefix(HP_PREFIX))
 
 
 def _names(result: ProjectResult) -> dict[str, str]:
