@@ -27,13 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import keras_tuner
 
-from tuning.config import SearchConfig
 from tuning.data import DataSpec, load_dataset
-from tuning.jobs import create_search
-from tuning.model import CifarHyperModel
-from tuning.runner import run_search
-from tuning.space import SearchSpace
-from tuning.specs import Choice, Fixed, FloatRange
+from tuning.engine.hypermodel import CifarHyperModel
+from tuning.engine.jobs import create_search
+from tuning.engine.launch import run_search
+from tuning.space.config import SearchConfig
+from tuning.space.searchspace import SearchSpace
+from tuning.space.specs import Choice, Fixed, FloatRange
 
 SIZES = {False: (6, 2, 1500), True: (3, 1, 600)}  # trials, epochs, images; keyed by --quick
 

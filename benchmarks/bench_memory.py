@@ -23,14 +23,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psutil
 
-from tuning.config import SearchConfig
 from tuning.data import DataSpec
-from tuning.jobs import start_search
-from tuning.runner import DEFAULT_MEMORY_LIMIT_MB
-from tuning.space import SearchSpace
-from tuning.specs import Choice, Fixed, FloatRange
-from tuning.status import read_status
-from tuning.store import SearchPaths
+from tuning.engine.jobs import start_search
+from tuning.engine.lifecycle import DEFAULT_MEMORY_LIMIT_MB
+from tuning.space.config import SearchConfig
+from tuning.space.searchspace import SearchSpace
+from tuning.space.specs import Choice, Fixed, FloatRange
+from tuning.store.paths import SearchPaths
+from tuning.store.status import read_status
 
 MB = 1024 * 1024
 

@@ -26,7 +26,7 @@ import keras
 import numpy as np
 
 from tuning.data import make_synthetic, make_tf_dataset
-from tuning.model import SMALL_CNN, build_model, one_hot
+from tuning.engine.hypermodel import SMALL_CNN, build_model, one_hot
 
 
 def small_cnn(seed: int) -> keras.Model:

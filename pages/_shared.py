@@ -13,12 +13,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from tuning import jobs
-from tuning.forms import PRESETS
+from tuning.design.forms import PRESETS
+from tuning.engine import jobs
 from tuning.results import ProjectReader, ProjectResult
 from tuning.settings import runs_dir
-from tuning.status import SearchStatus, format_duration
-from tuning.store import SearchPaths
+from tuning.store.paths import SearchPaths
+from tuning.store.status import SearchStatus, format_duration
 
 __all__ = [
     "BEST_MODEL_KEY",

@@ -43,12 +43,12 @@ from tuning.bestmodel import (
     stop_final_training,
     trial_table,
 )
+from tuning.engine.jobs import list_searches
 from tuning.errors import TuningError
-from tuning.jobs import list_searches
 from tuning.plots.confusion import plot_confusion
 from tuning.results import ProjectResult, discover
 from tuning.settings import confine_path
-from tuning.store import SearchPaths
+from tuning.store.paths import SearchPaths
 
 EVALUATIONS_KEY = "best_model_evaluations"  # ModelChoice.signature() -> (Evaluation, HeldOutSet)
 FLASH_KEY = "best_model_flash"

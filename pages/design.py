@@ -1,7 +1,7 @@
 """Design a search: shape the search space, pick a tuner, budget and data, see the cost, start it.
 
 Widget values live in ``st.session_state`` under ``design_*`` keys and are collected into a plain form
-(``tuning.forms``) that becomes the ``SearchConfig`` kept in ``st.session_state["design_config"]``.
+(``tuning.design.forms``) that becomes the ``SearchConfig`` kept in ``st.session_state["design_config"]``.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ import pandas as pd
 import streamlit as st
 
 from pages._shared import use_app_navigation
-from tuning import forms
-from tuning.config import OBJECTIVES, TUNERS, SearchConfig
 from tuning.data import cifar10_cached
+from tuning.design import forms
+from tuning.design.estimate import estimate_seconds, measure_speed
+from tuning.engine.jobs import start_search
 from tuning.errors import TuningError
-from tuning.estimate import estimate_seconds, measure_speed
-from tuning.hyperparameters import BY_NAME, GROUPS, HYPERPARAMETERS, HPInfo
-from tuning.jobs import start_search
 from tuning.settings import runs_dir
-from tuning.specs import format_value
+from tuning.space.config import OBJECTIVES, TUNERS, SearchConfig
+from tuning.space.hyperparameters import BY_NAME, GROUPS, HYPERPARAMETERS, HPInfo
+from tuning.space.specs import format_value
 
 FORM_KEY = "design_form"
 CONFIG_KEY = "design_config"

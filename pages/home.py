@@ -13,8 +13,8 @@ from pages._shared import (
     start_quick_demo,
     use_app_navigation,
 )
+from tuning.engine.jobs import SearchInfo, list_searches
 from tuning.errors import TuningError
-from tuning.jobs import SearchInfo, list_searches
 
 RECENT = 20
 

@@ -22,16 +22,16 @@ from pages._shared import (
     score_text,
     use_app_navigation,
 )
-from tuning import jobs
+from tuning.engine import jobs
 from tuning.errors import TuningError
 from tuning.export.tables import display_table
 from tuning.plots.curves import plot_curves
 from tuning.plots.history import plot_history
 from tuning.plots.parallel import plot_parallel
 from tuning.results import ProjectResult
-from tuning.status import SearchStatus, read_status
-from tuning.store import SearchPaths, tail_text
-from tuning.worker_status import workers_table
+from tuning.store.paths import SearchPaths, tail_text
+from tuning.store.status import SearchStatus, read_status
+from tuning.store.workers import workers_table
 
 POLL_SECONDS = 2
 RESUMABLE = ("stopped", "interrupted", "failed")

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tuning.config import SearchConfig
 from tuning.data import DataSpec
-from tuning.space import SearchSpace
-from tuning.specs import Choice, Fixed, FloatRange
-from tuning.status import SearchStatus, read_status
+from tuning.space.config import SearchConfig
+from tuning.space.searchspace import SearchSpace
+from tuning.space.specs import Choice, Fixed, FloatRange
+from tuning.store.status import SearchStatus, read_status
 
 
 def tiny_space(**specs: Any) -> SearchSpace:

@@ -31,7 +31,7 @@ def uploads_dir() -> Path:
     """The folder uploaded zips are extracted into (created on first upload), resolved.
 
     By default ``_uploads`` inside the runs folder: its projects are found again under that root, while
-    ``tuning.jobs.list_searches`` does not list it (it lists only folders holding this app's config file).
+    ``tuning.engine.jobs.list_searches`` does not list it (it lists only folders holding this app's config file).
     """
     configured = os.environ.get(UPLOADS_ENV)
     folder = Path(configured).expanduser() if configured else runs_dir() / UPLOADS_FOLDER

@@ -18,8 +18,8 @@ ROOT = HERE.parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from tests.e2e.browser import CHROMIUM_ARGS, AppServer, expect, find_chromium, open_page  # noqa: E402
-from tuning import jobs, runner  # noqa: E402
-from tuning.forms import PRESETS  # noqa: E402
+from tuning.design.forms import PRESETS  # noqa: E402
+from tuning.engine import jobs, launch  # noqa: E402
 
 MAX_HEIGHT = 2200  # crop very long pages: the README shows the top of each
 
@@ -44,7 +44,7 @@ def main() -> None:
         runs.mkdir()
         print("Running the quick demo (a couple of minutes)...")
         demo = jobs.create_search(PRESETS["quick demo"], runs, "quick-demo")
-        runner.run_search(demo, resume=False)
+        launch.run_search(demo, resume=False)
         server = AppServer(runs=runs, log=Path(temp) / "streamlit.log")
         server.start()
         try:

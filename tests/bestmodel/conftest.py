@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from searches import tiny_config
-from tuning import jobs, runner
+from tuning.engine import jobs, launch
 
 
 @pytest.fixture(scope="session")
 def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A completed two-trial search of this app; tests that write copy it first (see ``copy_of``)."""
     project_dir = jobs.create_search(tiny_config(), tmp_path_factory.mktemp("bestmodel"), "done")
-    assert runner.run_search(project_dir, resume=False).state == "completed"
+    assert launch.run_search(project_dir, resume=False).state == "completed"
     return project_dir
 
 

@@ -11,8 +11,8 @@ import pytest
 from tuning.bestmodel import Evaluation, HeldOutSet, evaluate, evaluate_saved, gallery, load_best_model
 from tuning.bestmodel.evaluate import class_scores
 from tuning.data import SYNTHETIC_CLASSES
+from tuning.engine.hypermodel import one_hot
 from tuning.errors import DataError
-from tuning.model import one_hot
 from tuning.results import load_project
 
 

@@ -12,7 +12,6 @@ import pytest
 
 from searches import tiny_config, trial_files
 from tests.results.factories import make_project
-from tuning import jobs
 from tuning.bestmodel import (
     MissingWeightsError,
     best_hyperparameters,
@@ -25,6 +24,7 @@ from tuning.bestmodel import (
     search_config,
 )
 from tuning.data import SYNTHETIC_CLASSES, load_dataset
+from tuning.engine import jobs
 from tuning.errors import SearchNotFoundError, SearchStateError
 from tuning.results import load_project
 

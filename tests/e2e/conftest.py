@@ -19,8 +19,8 @@ import pytest
 
 from searches import wait_for
 from tests.e2e.browser import CHROMIUM_ARGS, AppServer, find_chromium, screenshot
-from tuning import jobs
-from tuning.status import read_status
+from tuning.engine import jobs
+from tuning.store.status import read_status
 
 
 def _missing_browser(reason: str) -> None:

@@ -14,7 +14,7 @@ import pytest
 from searches import tiny_config
 from tests.e2e.browser import AppServer, expect, open_page, screenshot
 from tests.results.real_searches import tensorboard_search
-from tuning import jobs, runner
+from tuning.engine import jobs, launch
 from tuning.export import to_csv
 from tuning.results import discover, load_project
 from tuning.settings import uploads_dir
@@ -83,7 +83,7 @@ def test_a_hostile_zip_is_refused_with_a_message_and_writes_nothing(app: AppServ
 
 def test_best_model_page_shows_the_confusion_matrix_and_the_gallery(app: AppServer, page: Any) -> None:
     project = jobs.create_search(tiny_config(train_size=400), app.runs, "finished")
-    runner.run_search(project, resume=False)
+    launch.run_search(project, resume=False)
 
     open_page(page, f"{app.url}/best_model?search=finished", "Best model")
     page.get_by_role("button", name="Evaluate on the test set").click()

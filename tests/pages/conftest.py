@@ -10,9 +10,9 @@ import pytest
 import streamlit as st
 
 from searches import tiny_config
-from tuning import jobs, runner
-from tuning.status import read_status
-from tuning.store import SearchPaths, write_json_atomic
+from tuning.engine import jobs, launch
+from tuning.store.paths import SearchPaths, write_json_atomic
+from tuning.store.status import read_status
 
 FAILURE = "Training diverged: the loss became nan at batch 3."
 
@@ -31,7 +31,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A runs folder: ``done`` (completed, two trials), ``halted``, ``broken`` (failed), ``crashed``."""
     folder = tmp_path_factory.mktemp("runs")
     done = jobs.create_search(tiny_config(), folder, "done")
-    runner.run_search(done, resume=False)
+    launch.run_search(done, resume=False)
     _copy_with_state(done, "halted", state="stopped", message="Stopped by request.")
     _copy_with_state(done, "broken", state="failed", error=FAILURE, message="The search failed.")
     _copy_with_state(done, "crashed", state="running", pid=None)  # no process holds the lock

@@ -19,9 +19,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.results.factories import make_project, truncate
+from tuning.design.narrow import best_trials, narrow_config
 from tuning.errors import ExportError
 from tuning.export import to_python
-from tuning.narrow import best_trials, narrow_config
 from tuning.results import load_project
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,10 +10,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tuning import forms, jobs
+from tuning.design import forms
+from tuning.engine import jobs
 from tuning.errors import SearchStateError
-from tuning.specs import Choice, Fixed, FloatRange, IntRange
-from tuning.status import read_status
+from tuning.space.specs import Choice, Fixed, FloatRange, IntRange
+from tuning.store.status import read_status
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "design.py")
 

@@ -8,10 +8,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from searches import wait_for, wait_for_state
-from tuning import jobs
-from tuning.forms import PRESETS
-from tuning.status import read_status
-from tuning.store import SearchPaths
+from tuning.design.forms import PRESETS
+from tuning.engine import jobs
+from tuning.store.paths import SearchPaths
+from tuning.store.status import read_status
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = str(ROOT / "pages" / "home.py")

@@ -8,8 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from searches import tiny_config, wait_for, wait_for_state
-from tuning import jobs
-from tuning.status import read_status
+from tuning.engine import jobs
+from tuning.store.status import read_status
 
 ROOT = Path(__file__).resolve().parents[2]
 MONITOR = str(ROOT / "pages" / "monitor.py")

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tuning.status import read_status
-from tuning.store import SearchPaths, write_json_atomic
-from tuning.worker_status import WorkerStatus, worker_file
+from tuning.store.paths import SearchPaths, write_json_atomic
+from tuning.store.status import read_status
+from tuning.store.workers import WorkerStatus, worker_file
 
 MONITOR = str(Path(__file__).resolve().parents[2] / "pages" / "monitor.py")
 

@@ -15,9 +15,9 @@ import pytest
 from searches import tiny_config
 from tests.results.factories import snapshot
 from tests.results.real_searches import fake_search, tensorboard_search
-from tuning.jobs import create_search
+from tuning.engine.jobs import create_search
+from tuning.engine.launch import run_search
 from tuning.results import Condition, HyperparameterInfo, Objective, load_project
-from tuning.runner import run_search
 
 pytestmark = pytest.mark.timeout(300)
 

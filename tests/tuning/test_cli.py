@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from searches import cli, one_line_error, tiny_config
-from tuning.store import SearchPaths
+from tuning.store.paths import SearchPaths
 
 
 def test_help_explains_every_command_and_option() -> None:

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from tuning.config import OBJECTIVES, TUNERS, SearchConfig
 from tuning.data import DataSpec
 from tuning.errors import ConfigError
-from tuning.space import MAX_GRID, Choice, Fixed, FloatRange, IntRange, SearchSpace
+from tuning.space.config import OBJECTIVES, TUNERS, SearchConfig
+from tuning.space.searchspace import MAX_GRID, Choice, Fixed, FloatRange, IntRange, SearchSpace
 
 SMALL = SearchSpace().with_values(
     conv_blocks=Fixed(2), filters=Fixed(32), dropout=Fixed(0.2), optimizer=Fixed("adam"), learning_rate=Fixed(1e-3)

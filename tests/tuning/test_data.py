@@ -339,7 +339,7 @@ def test_synthetic_is_deterministic_balanced_and_fast() -> None:
 def test_synthetic_is_learnable_by_a_small_cnn() -> None:
     import keras
 
-    from tuning.model import SMALL_CNN, build_model, one_hot
+    from tuning.engine.hypermodel import SMALL_CNN, build_model, one_hot
 
     keras.utils.set_random_seed(0)
     x, y = make_synthetic(1500, seed=0)

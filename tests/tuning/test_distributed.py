@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 
 from searches import cli, diverging_space, read_lines, tiny_config, tiny_space, trial_files, wait_for, wait_for_state
-from tuning import jobs
-from tuning.chief import threads_per_worker, worker_environment
+from tuning.engine import jobs
+from tuning.engine.chief import threads_per_worker, worker_environment
 from tuning.results import load_project
-from tuning.specs import Fixed, FloatRange
-from tuning.status import read_status
-from tuning.store import SearchPaths
-from tuning.worker_status import WORKER_COLUMNS, read_workers, worker_file, workers_table
+from tuning.space.specs import Fixed, FloatRange
+from tuning.store.paths import SearchPaths
+from tuning.store.status import read_status
+from tuning.store.workers import WORKER_COLUMNS, read_workers, worker_file, workers_table
 
 pytestmark = pytest.mark.timeout(400)
 

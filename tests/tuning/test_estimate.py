@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from tuning.config import SearchConfig
-from tuning.estimate import estimate_seconds, measure_speed
-from tuning.space import Fixed
+from tuning.design.estimate import estimate_seconds, measure_speed
+from tuning.space.config import SearchConfig
+from tuning.space.searchspace import Fixed
 
 
 def test_measure_speed_trains_for_real() -> None:

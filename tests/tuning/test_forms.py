@@ -6,10 +6,10 @@ import dataclasses
 
 import pytest
 
-from tuning import forms
-from tuning.config import TUNERS, SearchConfig
-from tuning.hyperparameters import BY_NAME, HYPERPARAMETERS
-from tuning.specs import Choice, Fixed, FloatRange, IntRange
+from tuning.design import forms
+from tuning.space.config import TUNERS, SearchConfig
+from tuning.space.hyperparameters import BY_NAME, HYPERPARAMETERS
+from tuning.space.specs import Choice, Fixed, FloatRange, IntRange
 
 
 @pytest.mark.parametrize("name", ["defaults", *forms.PRESETS])

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from searches import read_lines, tiny_config, tiny_space, trial_files, wait_for, wait_for_state
-from tuning import jobs
+from tuning.engine import jobs
 from tuning.errors import ConfigError, SearchLockedError, SearchStateError
 from tuning.results import load_project
-from tuning.specs import Fixed
-from tuning.status import read_status
-from tuning.store import SearchPaths
+from tuning.space.specs import Fixed
+from tuning.store.paths import SearchPaths
+from tuning.store.status import read_status
 
 pytestmark = pytest.mark.timeout(400)
 

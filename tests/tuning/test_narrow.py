@@ -10,18 +10,18 @@ import pytest
 
 from searches import tiny_config
 from tests.results.factories import make_project
-from tuning import jobs, runner
-from tuning.config import SearchConfig
-from tuning.narrow import NarrowError, best_trials, narrow_config
+from tuning.design.narrow import NarrowError, best_trials, narrow_config
+from tuning.engine import jobs, launch
 from tuning.results import load_project
-from tuning.specs import Choice, Fixed, FloatRange
+from tuning.space.config import SearchConfig
+from tuning.space.specs import Choice, Fixed, FloatRange
 
 
 @pytest.fixture(scope="module")
 def ours(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A finished search of this app: four trials over filters, dropout, optimizer and learning rate."""
     project = jobs.create_search(tiny_config(max_trials=4), tmp_path_factory.mktemp("runs"), "ours")
-    runner.run_search(project, resume=False)
+    launch.run_search(project, resume=False)
     return project
 
 
@@ -71,7 +71,7 @@ def test_a_narrowed_search_runs_and_stays_inside_the_narrowed_space(ours: Path, 
     narrowed = narrow_config(result, best_trials(result, 2))
     config = dataclasses.replace(narrowed.config, max_trials=2)
     again = jobs.create_search(config, tmp_path, "again")
-    runner.run_search(again, resume=False)
+    launch.run_search(again, resume=False)
     trials = load_project(again).trials
     assert list(trials["status"]) == ["COMPLETED", "COMPLETED"]
     lr = narrowed.config.space.learning_rate

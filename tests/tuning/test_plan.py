@@ -10,9 +10,9 @@ from typing import Any
 import keras_tuner as kt
 import pytest
 
-from tuning.config import SearchConfig
-from tuning.plan import BracketPlan, RoundPlan, SearchPlan, hyperband_brackets, plan
-from tuning.space import Choice, Fixed, FloatRange, IntRange, SearchSpace
+from tuning.space.config import SearchConfig
+from tuning.space.plan import BracketPlan, RoundPlan, SearchPlan, hyperband_brackets, plan
+from tuning.space.searchspace import Choice, Fixed, FloatRange, IntRange, SearchSpace
 
 SMALL = SearchSpace().with_values(
     conv_blocks=Fixed(2), filters=Fixed(32), dropout=Fixed(0.2), optimizer=Fixed("adam"), learning_rate=Fixed(1e-3)

@@ -9,14 +9,14 @@ import keras_tuner
 import pytest
 
 from searches import diverging_space, read_lines, tiny_config, tiny_space, trial_files
+from tuning.engine.hypermodel import CifarHyperModel
+from tuning.engine.jobs import create_search
+from tuning.engine.launch import run_search
 from tuning.errors import SearchNotFoundError, SearchStateError
-from tuning.jobs import create_search
-from tuning.model import CifarHyperModel
-from tuning.plan import plan
-from tuning.runner import run_search
-from tuning.specs import Choice, Fixed, FloatRange
-from tuning.status import read_status
-from tuning.store import SearchPaths
+from tuning.space.plan import plan
+from tuning.space.specs import Choice, Fixed, FloatRange
+from tuning.store.paths import SearchPaths
+from tuning.store.status import read_status
 
 
 def _check_search_files(project_dir: Path, *, trials: int, epochs_per_trial: dict[str, int]) -> None:

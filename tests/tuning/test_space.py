@@ -12,8 +12,8 @@ import keras_tuner as kt
 import pytest
 
 from tuning.errors import ConfigError
-from tuning.hyperparameters import GROUPS, KINDS
-from tuning.space import (
+from tuning.space.hyperparameters import GROUPS, KINDS
+from tuning.space.searchspace import (
     BY_NAME,
     HYPERPARAMETERS,
     Choice,
@@ -411,7 +411,7 @@ def test_declare_refuses_an_invalid_space() -> None:
 
 def test_importing_the_space_does_not_import_tensorflow() -> None:
     code = (
-        "import sys, tuning.space, tuning.config; tuning.space.SearchSpace().validate(); "
+        "import sys, tuning.space.searchspace, tuning.space.config; tuning.space.searchspace.SearchSpace().validate(); "
         "print('keras_tuner' in sys.modules, 'tensorflow' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

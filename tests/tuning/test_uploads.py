@@ -15,11 +15,11 @@ import pytest
 
 from tests.results.factories import make_project, write_json
 from tests.results.real_searches import fake_search
+from tuning.engine.jobs import list_searches
 from tuning.errors import UploadError
-from tuning.jobs import list_searches
 from tuning.results import discover, load_project
+from tuning.results.uploads import UploadedProjects, ZipLimits, extract_project_zip
 from tuning.settings import ANALYSIS_ROOTS_ENV, RUNS_ENV, UPLOADS_ENV, confine_path, runs_dir, uploads_dir
-from tuning.uploads import UploadedProjects, ZipLimits, extract_project_zip
 
 Entry = tuple[str | zipfile.ZipInfo, bytes]
 DEFAULT_LIMITS = ZipLimits()

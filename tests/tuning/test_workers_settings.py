@@ -11,14 +11,15 @@ from pathlib import Path
 import pytest
 
 from searches import cli, one_line_error, tiny_config
-from tuning import forms, jobs
-from tuning.config import MAX_WORKERS, SearchConfig
+from tuning.design import forms
+from tuning.engine import jobs
+from tuning.engine.lifecycle import search_lock
+from tuning.engine.worker import check_name_free
 from tuning.errors import ConfigError, SearchStateError
-from tuning.runner import search_lock
-from tuning.status import SearchStatus
-from tuning.store import SearchPaths, write_json_atomic
-from tuning.worker import check_name_free
-from tuning.worker_status import WorkerStatus, check_worker_id, chief_address, parse_address, worker_file
+from tuning.space.config import MAX_WORKERS, SearchConfig
+from tuning.store.paths import SearchPaths, write_json_atomic
+from tuning.store.status import SearchStatus
+from tuning.store.workers import WorkerStatus, check_worker_id, chief_address, parse_address, worker_file
 
 WORKERS_ERROR = "workers: expected a whole number of worker processes from 1 (one process, no chief) to 64, found {}"
 

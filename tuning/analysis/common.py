@@ -17,7 +17,7 @@ import pandas as pd
 
 from tuning.analysis.text import hp_label
 from tuning.results.model import HyperparameterInfo, ProjectResult
-from tuning.specs import format_value
+from tuning.space.specs import format_value
 
 NOT_USED = "not used"
 FAILED_STATUSES = ("FAILED", "INVALID")

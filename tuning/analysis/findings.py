@@ -27,8 +27,8 @@ from tuning.analysis.common import (
 from tuning.analysis.effects import CategoricalEffect, Group, effect, spread
 from tuning.analysis.importance import Importance, importance
 from tuning.analysis.text import count, hp_phrase, metric_label, number, percent, score_text
-from tuning.hyperparameters import BY_NAME
 from tuning.results.model import HyperparameterInfo, ProjectResult
+from tuning.space.hyperparameters import BY_NAME
 
 TOO_FEW = "too_few_trials"
 MANY_FAILURES = "many_failures"

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from tuning.hyperparameters import BY_NAME
+from tuning.space.hyperparameters import BY_NAME
 
 
 def hp_label(name: str) -> str:

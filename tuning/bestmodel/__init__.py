@@ -8,6 +8,8 @@
   status, the saved ``.keras`` model, loaded in safe mode); ``tuning.bestmodel.trainer`` is that job's process.
 
 TensorFlow is imported only by the functions that build, load or run a model.
+
+May import: the wings below the pages (``engine``, ``results``, ``export``, ``space``, ``data``, ``store``).
 """
 
 from __future__ import annotations

@@ -116,7 +116,7 @@ def _loss(model: keras.Model, test_set: HeldOutSet, probabilities: np.ndarray) -
     """The model's own compiled loss (cross-entropy, label smoothing, focal...) on the whole test set."""
     import keras
 
-    from tuning.model import one_hot
+    from tuning.engine.hypermodel import one_hot
 
     if not model.loss:
         return math.nan

@@ -25,18 +25,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from tuning import background
 from tuning.bestmodel.source import best_trial, search_config
+from tuning.engine import background
 from tuning.errors import ConfigError, SearchStateError
 from tuning.results import load_project
-from tuning.status import lock_is_held
-from tuning.store import OURS, read_json, read_jsonl, write_json_atomic
+from tuning.store.paths import OURS, read_json, read_jsonl, write_json_atomic
+from tuning.store.status import lock_is_held
 
 if TYPE_CHECKING:
     import keras
 
-    from tuning.config import SearchConfig
     from tuning.data import DataSpec
+    from tuning.space.config import SearchConfig
 
 try:
     import fcntl

@@ -1,7 +1,7 @@
 """The best trial of a search, its hyperparameters, and its model rebuilt with the weights Keras Tuner saved.
 
 Only searches made by this app can be rebuilt: their ``explorer/config.json`` holds the search space and the
-model-building code is ``tuning.model``. Keras Tuner's own files give the rest: ``trial_<id>/trial.json``
+model-building code is ``tuning.engine.hypermodel``. Keras Tuner's own files give the rest: ``trial_<id>/trial.json``
 (read with ``keras_tuner``'s ``Trial.load``) and the weights of the trial's best epoch,
 ``trial_<id>/checkpoint.weights.h5``. Weights are plain arrays (HDF5), never code; nothing here is unpickled.
 The held-out test set is the one the search's data settings kept aside (``tuning.data.load_dataset``).
@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from tuning.config import SearchConfig
 from tuning.errors import ConfigError, SearchNotFoundError, SearchStateError
 from tuning.export.common import hp_values, plain
 from tuning.export.script import best_epochs
 from tuning.results.model import ProjectResult
+from tuning.space.config import SearchConfig
 
 if TYPE_CHECKING:
     import keras
@@ -158,7 +158,7 @@ def load_best_model(result: ProjectResult) -> keras.Model:
     """
     import keras_tuner
 
-    from tuning.model import CifarHyperModel
+    from tuning.engine.hypermodel import CifarHyperModel
 
     config = search_config(result)
     best = best_trial(result)

@@ -21,7 +21,6 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tuning import background
 from tuning.bestmodel.final import (
     FinalPaths,
     FinalStatus,
@@ -30,15 +29,16 @@ from tuning.bestmodel.final import (
     read_final_status,
     training_spec,
 )
+from tuning.engine import background
+from tuning.engine.lifecycle import stop_on_signals
 from tuning.errors import SearchStateError, TuningError
-from tuning.runner import stop_on_signals
-from tuning.store import append_jsonl, read_json, write_json_atomic
+from tuning.store.paths import append_jsonl, read_json, write_json_atomic
 
 if TYPE_CHECKING:
     import keras
 
     from tuning.bestmodel.source import HeldOutSet
-    from tuning.config import SearchConfig
+    from tuning.space.config import SearchConfig
 
 try:
     import fcntl
@@ -143,7 +143,7 @@ def _train(paths: FinalPaths, reporter: Reporter, train_size: TrainSize) -> None
     from tuning.bestmodel.evaluate import evaluate
     from tuning.bestmodel.source import best_trial, search_config
     from tuning.data import make_tf_dataset
-    from tuning.model import CifarHyperModel, one_hot
+    from tuning.engine.hypermodel import CifarHyperModel, one_hot
     from tuning.results import load_project
 
     result = load_project(paths.project_dir)

@@ -3,12 +3,14 @@
 ``load_dataset(DataSpec(...))`` gives stratified training, validation and held-out test arrays;
 ``make_tf_dataset`` turns arrays into the ``tf.data`` pipeline a model trains on. TensorFlow is
 imported only when a pipeline is made or CIFAR-10 is downloaded.
+
+May import: ``tuning.errors``. Nothing of the engine or the search space.
 """
 
 from __future__ import annotations
 
 from tuning.data.cifar10 import CIFAR10_CLASSES, cifar10_cached, load_cifar10
-from tuning.data.loading import check_source, load_dataset
+from tuning.data.loading import check_source, load_dataset, prepare_source
 from tuning.data.pipeline import make_tf_dataset
 from tuning.data.spec import Dataset, DataSpec, ProgressFn
 from tuning.data.splits import stratified_split, stratified_subset
@@ -26,6 +28,7 @@ __all__ = [
     "load_dataset",
     "make_synthetic",
     "make_tf_dataset",
+    "prepare_source",
     "stratified_split",
     "stratified_subset",
 ]

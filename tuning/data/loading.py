@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tuning.data.cifar10 import CIFAR10_CLASSES, check_cifar10_path, load_cifar10
+from tuning.data.cifar10 import CIFAR10_CLASSES, check_cifar10_path, cifar10_cached, load_cifar10
 from tuning.data.spec import Dataset, DataSpec, ProgressFn, validation_count
 from tuning.data.splits import stratified_split, stratified_subset
 from tuning.data.synthetic import SYNTHETIC_CLASSES, SYNTHETIC_LABEL, make_synthetic
@@ -22,6 +22,12 @@ def check_source(spec: DataSpec) -> None:
     """Raise ``DataError`` now, before a search starts, if the dataset's local copy cannot be used."""
     if spec.name == "cifar10" and spec.path is not None:
         check_cifar10_path(spec.path)
+
+
+def prepare_source(spec: DataSpec) -> None:
+    """Fetch what ``spec`` needs once (the CIFAR-10 download), before several processes load it at once."""
+    if spec.name == "cifar10" and spec.path is None and cifar10_cached() is None:
+        load_cifar10()
 
 
 def _check_size(what: str, size: int | None, available: int) -> int:

@@ -1,6 +1,8 @@
 """Exports of a search's result: summary (dict), CSV, JSON, a Python script, an HTML report.
 
 ``export(result, fmt)`` gives the text of one format (``FORMATS``); each also has its own function.
+
+May import: ``tuning.errors``, ``tuning.space``, ``tuning.results``, ``tuning.analysis``, ``tuning.plots``.
 """
 
 from __future__ import annotations

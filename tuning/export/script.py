@@ -1,7 +1,7 @@
 """``to_python``: a standalone script that rebuilds, trains and saves the best configuration of a search.
 
 Only searches made by this app can be exported so: the script rebuilds the model with
-``tuning.model.build_model`` and the data with ``tuning.data.load_dataset``, from the best trial's values
+``tuning.engine.hypermodel.build_model`` and the data with ``tuning.data.load_dataset``, from the best trial's values
 and the search's saved data settings. A directory made elsewhere does not hold its model-building code.
 """
 
@@ -17,10 +17,10 @@ from typing import Any
 import pandas as pd
 
 import tuning
-from tuning.config import SearchConfig
 from tuning.errors import ExportError
 from tuning.export.common import hp_values, plain
 from tuning.results.model import ProjectResult
+from tuning.space.config import SearchConfig
 
 OUTPUT = "best_model.keras"
 
@@ -58,7 +58,7 @@ except ImportError:
 import keras
 
 from tuning.data import DataSpec, load_dataset, make_tf_dataset
-from tuning.model import build_model, one_hot
+from tuning.engine.hypermodel import build_model, one_hot
 
 # The best trial's hyperparameter values (None: not used by this configuration).
 HYPERPARAMETERS = $values

@@ -32,7 +32,7 @@ import plotly.graph_objects as go
 from tuning.analysis.common import NOT_USED, Scale, category_order, labels, positions, scale_of
 from tuning.analysis.text import score_title
 from tuning.results.model import HyperparameterInfo, ProjectResult
-from tuning.specs import format_value
+from tuning.space.specs import format_value
 
 MISSING = "missing"
 COLORSCALE = "Viridis"

@@ -2,6 +2,10 @@
 
 ``discover(folder)`` finds projects, ``load_project(project_dir)`` reads one, and ``ProjectReader`` keeps
 one current for a live view, re-reading only what changed (see ``tuning.results.reader``).
+
+Uploads (``tuning.results.uploads``) turn a zip into a folder these readers open.
+
+May import: ``tuning.errors``, ``tuning.settings``, ``tuning.store`` (file layout and status). Never the engine.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tuning.errors import SearchNotFoundError
-from tuning.store import read_jsonl
+from tuning.store.paths import read_jsonl
 
 ORACLE = "oracle.json"
 OUR_CONFIG = Path("explorer") / "config.json"

@@ -31,8 +31,8 @@ from tuning.results.table import NO_TIMES, Columns, TrialTable, hp_columns, row_
 from tuning.results.tblogs import TensorBoardCurves, find_log_dir
 from tuning.results.trialfiles import RECHECK, TrialFiles
 from tuning.results.trials import TrialRecord, trial_sort_key
-from tuning.status import read_status
-from tuning.store import SearchPaths
+from tuning.store.paths import SearchPaths
+from tuning.store.status import read_status
 
 
 def load_project(

@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 import keras_tuner
 from keras_tuner.src.tuners.gridsearch import LinkedList
 
+from tuning.engine.hypermodel import CifarHyperModel
 from tuning.errors import SearchStateError
-from tuning.model import CifarHyperModel
-from tuning.store import write_text_atomic
+from tuning.store.paths import write_text_atomic
 
 if TYPE_CHECKING:
-    from tuning.config import SearchConfig
-    from tuning.recorder import Recorder
+    from tuning.engine.recorder import Recorder
+    from tuning.space.config import SearchConfig
 
 
 class AtomicOracleMixin:

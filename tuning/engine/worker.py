@@ -1,6 +1,6 @@
 """One worker of a distributed search: asks the chief's oracle for trials, trains them, writes our files.
 
-Started by the group leader (``tuning.distributed``) on this machine, or by hand on another machine with
+Started by the group leader (``tuning.engine.group``) on this machine, or by hand on another machine with
 ``python -m tuning worker PROJECT_DIR --chief HOST:PORT`` (the project folder on a shared filesystem).
 It talks to the chief through Keras Tuner's own gRPC client, and writes what that client drops itself:
 every epoch's metrics go to ``explorer/metrics.jsonl`` and every trial's end, failure message included,
@@ -31,14 +31,24 @@ import keras_tuner
 import psutil
 from keras_tuner.src.distribute import oracle_client
 
-from tuning import background
-from tuning.config import SearchConfig
+from tuning.engine import background
+from tuning.engine.lifecycle import (
+    EXIT_CHIEF_GONE,
+    EXIT_CRASHED,
+    EXIT_FINISHED,
+    EXIT_RESTART,
+    EXIT_STOPPED,
+    EXIT_USER_ERROR,
+    memory_limit_from_env,
+    search_callbacks,
+    stop_on_signals,
+)
+from tuning.engine.recorder import Recorder, RestartProcess, SearchStopped
 from tuning.errors import ConfigError, SearchNotFoundError, SearchStateError, TuningError
-from tuning.recorder import Recorder, RestartProcess, SearchStopped
-from tuning.runner import memory_limit_from_env, search_callbacks, stop_on_signals
-from tuning.status import STALE_AFTER_SECONDS, StatusWriter
-from tuning.store import SearchPaths, append_jsonl, read_json
-from tuning.worker_status import (
+from tuning.space.config import SearchConfig
+from tuning.store.paths import SearchPaths, append_jsonl, read_json
+from tuning.store.status import STALE_AFTER_SECONDS, StatusWriter
+from tuning.store.workers import (
     WorkerStatus,
     check_worker_id,
     default_worker_id,
@@ -49,7 +59,6 @@ from tuning.worker_status import (
 )
 
 log = logging.getLogger("tuning.search")
-EXIT_FINISHED, EXIT_CRASHED, EXIT_USER_ERROR, EXIT_STOPPED, EXIT_CHIEF_GONE, EXIT_RESTART = 0, 1, 2, 3, 4, 75
 CONNECT_SECONDS = 30.0
 CHIEF_TIMEOUT_SECONDS = 120  # Keras Tuner waits an hour for an unreachable chief; a worker gives up sooner
 IDLE_WAIT_SECONDS = 0.5
@@ -249,7 +258,7 @@ def _work(
 ) -> tuple[int, str, str | None]:
     """Train trials until the chief has none left; (exit code, final state, error)."""
     from tuning.data import load_dataset
-    from tuning.tuners import make_tuner
+    from tuning.engine.tuners import make_tuner
 
     recorder: WorkerRecorder | None = None
     if parent_pid is not None:
@@ -300,8 +309,8 @@ def _interrupt() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m tuning.worker PROJECT_DIR --chief HOST:PORT [--id NAME] [--threads N]``."""
-    parser = argparse.ArgumentParser(prog="python -m tuning.worker", description=__doc__)
+    """``python -m tuning.engine.worker PROJECT_DIR --chief HOST:PORT [--id NAME] [--threads N]``."""
+    parser = argparse.ArgumentParser(prog="python -m tuning.engine.worker", description=__doc__)
     parser.add_argument("project_dir", type=Path)
     parser.add_argument("--chief", required=True, help="HOST:PORT of the search's oracle service")
     parser.add_argument("--id", dest="worker_id", help="this worker's name (default: host-pid)")

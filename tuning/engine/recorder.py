@@ -20,8 +20,8 @@ import keras_tuner
 import numpy as np
 import psutil
 
-from tuning.status import StatusWriter, format_duration
-from tuning.store import SearchPaths, append_jsonl, read_json
+from tuning.store.paths import SearchPaths, append_jsonl, read_json
+from tuning.store.status import StatusWriter, format_duration
 
 log = logging.getLogger("tuning.search")
 CONTROL_CHECK_SECONDS = 0.2

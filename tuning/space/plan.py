@@ -8,13 +8,27 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from tuning.specs import discrete_values
+from tuning.space.specs import discrete_values
 
 if TYPE_CHECKING:
-    from tuning.config import SearchConfig
-    from tuning.space import SearchSpace
+    from tuning.space.searchspace import SearchSpace
+
+
+class Budget(Protocol):
+    """What the planner reads of a search configuration (``SearchConfig`` has all of it)."""
+
+    tuner: str
+    max_trials: int
+    executions_per_trial: int
+    hyperband_max_epochs: int
+    hyperband_factor: int
+    hyperband_iterations: int
+    early_stopping_patience: int | None
+
+    @property
+    def space(self) -> SearchSpace: ...
 
 
 @dataclass(frozen=True)
@@ -134,14 +148,14 @@ def bayesian_initial_points(space: SearchSpace) -> int:
     return max(3 * len(space.specs()), 3)
 
 
-def plan(config: SearchConfig) -> SearchPlan:
+def plan(config: Budget) -> SearchPlan:
     """The trials and epochs ``config`` will cost (assumes a valid configuration)."""
     if config.tuner == "hyperband":
         return _hyperband_plan(config)
     return _sequential_plan(config)
 
 
-def _sampled_trials(config: SearchConfig, distinct: int | None) -> int:
+def _sampled_trials(config: Budget, distinct: int | None) -> int:
     """Random search stops when it finds no new values; Bayesian only during its random start."""
     if distinct is None:
         return config.max_trials
@@ -150,7 +164,7 @@ def _sampled_trials(config: SearchConfig, distinct: int | None) -> int:
     return min(config.max_trials, distinct)
 
 
-def _sequential_plan(config: SearchConfig) -> SearchPlan:
+def _sequential_plan(config: Budget) -> SearchPlan:
     if config.tuner == "grid":
         configurations = config.space.count()
         trials = min(config.max_trials, configurations)
@@ -163,7 +177,7 @@ def _sequential_plan(config: SearchConfig) -> SearchPlan:
     return SearchPlan(trials, runs * most, runs * mean, configurations, (), notes + _common_notes(config))
 
 
-def _sequential_notes(config: SearchConfig, trials: int, configurations: int | None) -> tuple[str, ...]:
+def _sequential_notes(config: Budget, trials: int, configurations: int | None) -> tuple[str, ...]:
     if config.tuner == "grid":
         if trials < configurations:
             return (
@@ -183,7 +197,7 @@ def _sequential_notes(config: SearchConfig, trials: int, configurations: int | N
     return tuple(notes)
 
 
-def _hyperband_plan(config: SearchConfig) -> SearchPlan:
+def _hyperband_plan(config: Budget) -> SearchPlan:
     brackets = hyperband_brackets(config.hyperband_max_epochs, config.hyperband_factor, config.hyperband_iterations)
     trials = sum(b.trials for b in brackets)
     epochs = sum(b.epochs for b in brackets) * config.executions_per_trial
@@ -198,7 +212,7 @@ def _hyperband_plan(config: SearchConfig) -> SearchPlan:
     return SearchPlan(trials, epochs, float(epochs), configurations, brackets, tuple(notes) + _common_notes(config))
 
 
-def _common_notes(config: SearchConfig) -> tuple[str, ...]:
+def _common_notes(config: Budget) -> tuple[str, ...]:
     notes = []
     if config.executions_per_trial > 1:
         notes.append(

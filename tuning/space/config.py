@@ -16,8 +16,8 @@ from typing import Any
 
 from tuning.data import DataSpec
 from tuning.errors import ConfigError
-from tuning.hyperparameters import BY_NAME
-from tuning.plan import (
+from tuning.space.hyperparameters import BY_NAME
+from tuning.space.plan import (
     BracketPlan,
     RoundPlan,
     SearchPlan,
@@ -26,8 +26,8 @@ from tuning.plan import (
     hyperband_num_brackets,
     plan,
 )
-from tuning.space import MAX_GRID, Fixed, SearchSpace, unknown_name
-from tuning.specs import FloatRange, format_value, varies
+from tuning.space.searchspace import MAX_GRID, Fixed, SearchSpace, unknown_name
+from tuning.space.specs import FloatRange, format_value, varies
 
 __all__ = [
     "CONFIG_VERSION",
@@ -123,7 +123,7 @@ class SearchConfig:
             raise errors[0]
 
     def plan(self) -> SearchPlan:
-        """The trials and epochs this configuration costs (see ``tuning.plan.plan``)."""
+        """The trials and epochs this configuration costs (see ``tuning.space.plan.plan``)."""
         return plan(self)
 
     def warnings(self) -> list[str]:

@@ -2,7 +2,7 @@
 
 With ``workers`` > 1 the runner process does not train. It reloads the search's oracle, serves it with
 Keras Tuner's own gRPC oracle service (on 127.0.0.1 and a free port unless told otherwise: the service
-has no authentication), and starts N ``tuning.worker`` processes, each with its share of the CPU threads
+has no authentication), and starts N ``tuning.engine.worker`` processes, each with its share of the CPU threads
 or its own GPU. Then it supervises them until the search ends:
 
 * a worker that dies has its trial put back in the oracle's retry queue (run again by the next worker
@@ -30,7 +30,8 @@ from typing import IO, Any
 
 import grpc
 
-from tuning.chief import (
+from tuning.data import prepare_source
+from tuning.engine.chief import (
     KERASTUNER_VARIABLES,
     OracleView,
     attach_message,
@@ -42,14 +43,20 @@ from tuning.chief import (
     visible_gpus,
     worker_environment,
 )
-from tuning.config import SearchConfig
+from tuning.engine.lifecycle import (
+    EXIT_FINISHED,
+    EXIT_RESTART,
+    EXIT_STOPPED,
+    EXIT_USER_ERROR,
+    finish_status,
+    stop_on_signals,
+)
+from tuning.engine.recorder import TooManyFailures, read_stop_request
 from tuning.errors import TuningError
-from tuning.recorder import TooManyFailures, read_stop_request
-from tuning.runner import finish_status, stop_on_signals
-from tuning.status import StatusWriter
-from tuning.store import SearchPaths, read_jsonl, write_json_atomic
-from tuning.worker import EXIT_FINISHED, EXIT_RESTART, EXIT_STOPPED, EXIT_USER_ERROR
-from tuning.worker_status import (
+from tuning.space.config import SearchConfig
+from tuning.store.paths import SearchPaths, file_size, read_jsonl, write_json_atomic
+from tuning.store.status import StatusWriter
+from tuning.store.workers import (
     DEFAULT_LISTEN,
     format_address,
     parse_address,
@@ -99,16 +106,16 @@ class Group:
         self.error: str | None = None
         self.finished = 0
         self.respawns_left = 2 * config.workers
-        self._offsets = {"metrics": _size(paths.metrics), "events": _size(paths.events)}
+        self._offsets = {"metrics": file_size(paths.metrics), "events": file_size(paths.events)}
         self._remote: dict[str, tuple[float | None, float]] = {}
 
     # ----- start ---------------------------------------------------------------------------------
     def start(self) -> None:
-        from tuning.recorder import Recorder
-        from tuning.tuners import make_tuner
+        from tuning.engine.recorder import Recorder
+        from tuning.engine.tuners import make_tuner
 
         self.writer.update(message="Loading the search's oracle…")
-        _ensure_data(self.config)
+        prepare_source(self.config.data)  # download CIFAR-10 once, not in every worker
         for stale in workers_dir(self.paths).glob("*.json"):  # status files of processes long gone
             stale.unlink(missing_ok=True)
         recorder = Recorder(  # never called: the leader runs no trial
@@ -146,7 +153,7 @@ class Group:
         worker_id = f"worker{index + 1}"
         connect = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
         chief = format_address(connect, self.port)
-        command = [sys.executable, "-m", "tuning.worker", str(self.paths.project_dir), "--chief", chief]
+        command = [sys.executable, "-m", "tuning.engine.worker", str(self.paths.project_dir), "--chief", chief]
         command += ["--id", worker_id, "--threads", str(self.threads), "--parent-pid", str(os.getpid())]
         command += ["--memory-limit-mb", str(self.memory_limit_mb or 0)]
         env = worker_environment(index, threads=self.threads, gpus=self.gpus, base=dict(os.environ))
@@ -360,23 +367,6 @@ def _stopped_message(mode: str) -> str:
     if mode == "now":
         return "Stopped now; the interrupted trials will run again on resume."
     return "Stopped after the current trials; resume to continue."
-
-
-def _size(path: os.PathLike[str]) -> int:
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
-
-
-def _ensure_data(config: SearchConfig) -> None:
-    """Download CIFAR-10 once here, rather than in every worker at the same time."""
-    if config.data.name == "cifar10" and config.data.path is None:
-        from tuning.data import cifar10_cached
-        from tuning.data.cifar10 import load_cifar10
-
-        if cifar10_cached() is None:
-            load_cifar10()
 
 
 def run_group(

@@ -1,6 +1,6 @@
 """Start, stop, resume and list searches from another process (the app, the command line).
 
-A background search is ``python -m tuning.runner PROJECT_DIR`` started with ``subprocess`` in a new
+A background search is ``python -m tuning.engine.launch PROJECT_DIR`` started with ``subprocess`` in a new
 session, so it outlives a browser refresh and a restart of the app. The only link with it is its
 folder: the configuration it reads, the status it writes, and the control file that asks it to stop.
 """
@@ -14,13 +14,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tuning import background
-from tuning.config import SearchConfig
 from tuning.data import check_source
+from tuning.engine import background
 from tuning.errors import ConfigError, SearchLockedError, SearchNotFoundError, SearchStateError
-from tuning.status import SearchStatus, lock_is_held, read_status
-from tuning.store import SearchPaths, read_json, write_json_atomic
-from tuning.worker_status import parse_address
+from tuning.space.config import SearchConfig
+from tuning.store.paths import SearchPaths, read_json, write_json_atomic
+from tuning.store.status import SearchStatus, lock_is_held, read_status
+from tuning.store.workers import parse_address
 
 PROJECT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,99}$")
 
@@ -180,7 +180,7 @@ def _spawn(project_dir: Path, *, resume: bool, listen: str | None = None) -> Sea
     if lock_is_held(paths.lock):
         raise SearchLockedError(str(paths.project_dir), read_status(paths.project_dir).pid)
     args = [str(paths.project_dir)] + (["--resume"] if resume else []) + (["--listen", listen] if listen else [])
-    process = background.spawn("tuning.runner", args, log=paths.log)
+    process = background.spawn("tuning.engine.launch", args, log=paths.log)
     return SearchHandle(paths.project_dir, process.pid, process)
 
 

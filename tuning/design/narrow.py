@@ -26,12 +26,12 @@ from typing import Any
 
 import pandas as pd
 
-from tuning.config import SearchConfig
 from tuning.errors import ConfigError, TuningError
 from tuning.export.common import plain
-from tuning.hyperparameters import BY_NAME, HPInfo, check_spec
 from tuning.results.model import HyperparameterInfo, ProjectResult
-from tuning.specs import Choice, Fixed, FloatRange, IntRange, Scalar, Spec, varies
+from tuning.space.config import SearchConfig
+from tuning.space.hyperparameters import BY_NAME, HPInfo, check_spec
+from tuning.space.specs import Choice, Fixed, FloatRange, IntRange, Scalar, Spec, varies
 
 __all__ = ["NarrowError", "Narrowed", "best_trials", "narrow_config"]
 

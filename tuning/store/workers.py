@@ -18,8 +18,8 @@ from pathlib import Path
 import pandas as pd
 
 from tuning.errors import ConfigError, SearchStateError
-from tuning.status import STALE_AFTER_SECONDS, SearchStatus, read_status
-from tuning.store import SearchPaths, read_json
+from tuning.store.paths import SearchPaths, read_json
+from tuning.store.status import STALE_AFTER_SECONDS, SearchStatus, read_status
 
 WORKERS = "workers"
 WORKER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")

@@ -4,7 +4,7 @@
 app never trains in its own process) and returns images per second. ``estimate_seconds`` turns a
 configuration's plan into an approximate duration at that speed.
 
-Run ``python -m tuning.estimate --seconds 3`` to print the measured speed.
+Run ``python -m tuning.design.estimate --seconds 3`` to print the measured speed.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ import sys
 import time
 
 import tuning
-from tuning.config import SearchConfig
 from tuning.data.spec import validation_count
 from tuning.errors import TuningError
-from tuning.specs import discrete_values, single_value
+from tuning.space.config import SearchConfig
+from tuning.space.specs import discrete_values, single_value
 
-_REFERENCE_FILTERS = 16  # the first block of tuning.model.SMALL_CNN
+_REFERENCE_FILTERS = 16  # the first block of tuning.engine.hypermodel.SMALL_CNN
 _SYNTHETIC_TRAIN = 50_000  # train_size None: the whole training set (CIFAR-10 and synthetic alike)
 _VALIDATION_COST = 0.3  # evaluating an image costs about a third of training on it
 _TRIAL_OVERHEAD_S = 2.0  # building and compiling a model, loading data
@@ -33,7 +33,7 @@ def _measure_here(seconds: float, images: int = 512) -> float:
     import keras
 
     from tuning.data import make_synthetic, make_tf_dataset
-    from tuning.model import SMALL_CNN, build_model, one_hot
+    from tuning.engine.hypermodel import SMALL_CNN, build_model, one_hot
 
     keras.utils.set_random_seed(0)
     x, y = make_synthetic(images, seed=0)
@@ -51,7 +51,7 @@ def measure_speed(*, seconds: float = 3.0, timeout: float = 120.0) -> float:
     """This machine's training speed in images per second (about ``seconds`` of training, plus start-up)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
     env["PYTHONPATH"] = tuning.pythonpath_with_package(env.get("PYTHONPATH"))
-    command = [sys.executable, "-m", "tuning.estimate", "--seconds", str(seconds)]
+    command = [sys.executable, "-m", "tuning.design.estimate", "--seconds", str(seconds)]
     try:
         done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
@@ -93,7 +93,7 @@ def estimate_seconds(config: SearchConfig, images_per_second: float) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m tuning.estimate", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tuning.design.estimate", description=__doc__)
     parser.add_argument("--seconds", type=float, default=3.0, help="how long to train (default 3)")
     args = parser.parse_args(argv)
     print(json.dumps({"images_per_second": _measure_here(args.seconds)}), flush=True)

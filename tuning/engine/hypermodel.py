@@ -17,7 +17,7 @@ import numpy as np
 from tuning.data import make_tf_dataset
 
 if TYPE_CHECKING:
-    from tuning.space import SearchSpace
+    from tuning.space.searchspace import SearchSpace
 
 INPUT_SHAPE = (32, 32, 3)
 NUM_CLASSES = 10

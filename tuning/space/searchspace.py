@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tuning.errors import ConfigError
-from tuning.hyperparameters import BY_NAME, GROUPS, HYPERPARAMETERS, HPInfo, check_spec, coerce
-from tuning.specs import (
+from tuning.space.hyperparameters import BY_NAME, GROUPS, HYPERPARAMETERS, HPInfo, check_spec, coerce
+from tuning.space.specs import (
     Choice,
     Fixed,
     FloatRange,

@@ -2,7 +2,7 @@
 
 ``IntRange``, ``FloatRange``, ``Choice`` and ``Fixed`` each turn into a JSON-ready dict with a
 ``"type"`` key and back (``spec_from_dict``). They hold values only; whether those values suit a
-given hyperparameter is checked by ``tuning.hyperparameters.check_spec``.
+given hyperparameter is checked by ``tuning.space.hyperparameters.check_spec``.
 """
 
 from __future__ import annotations

@@ -12,11 +12,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from tuning.config import SearchConfig
 from tuning.data import DataSpec
-from tuning.hyperparameters import BY_NAME, HYPERPARAMETERS, HPInfo
-from tuning.space import SearchSpace
-from tuning.specs import Choice, Fixed, FloatRange, IntRange, Scalar, Spec, single_value
+from tuning.space.config import SearchConfig
+from tuning.space.hyperparameters import BY_NAME, HYPERPARAMETERS, HPInfo
+from tuning.space.searchspace import SearchSpace
+from tuning.space.specs import Choice, Fixed, FloatRange, IntRange, Scalar, Spec, single_value
 
 MODES = ("fixed", "range", "choices")
 

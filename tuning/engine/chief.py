@@ -17,10 +17,10 @@ import grpc
 import keras_tuner
 
 import tuning
+from tuning.engine.recorder import prune_checkpoints
 from tuning.errors import ConfigError
-from tuning.recorder import prune_checkpoints
-from tuning.store import SearchPaths
-from tuning.worker_status import format_address
+from tuning.store.paths import SearchPaths
+from tuning.store.workers import format_address
 
 KERASTUNER_VARIABLES = ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT")
 

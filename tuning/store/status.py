@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tuning.store import SearchPaths, read_json, write_json_atomic
+from tuning.store.paths import SearchPaths, read_json, write_json_atomic
 
 try:
     import fcntl

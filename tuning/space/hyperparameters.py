@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from tuning.specs import Choice, Fixed, FloatRange, IntRange, Scalar, format_value
+from tuning.space.specs import Choice, Fixed, FloatRange, IntRange, Scalar, format_value
 
 KINDS = ("int", "float", "categorical", "bool")
 GROUPS = ("architecture", "regularisation", "optimisation", "training")
