@@ -16,10 +16,12 @@ from tuning.data import cifar10_cached
 from tuning.design import forms
 from tuning.design.estimate import estimate_seconds, measure_speed
 from tuning.engine.jobs import start_search
+from tuning.engine.machine import auto_workers, resolved_workers, this_machine
 from tuning.errors import TuningError
 from tuning.settings import runs_dir
 from tuning.space.config import OBJECTIVES, TUNERS, SearchConfig
 from tuning.space.hyperparameters import BY_NAME, GROUPS, HYPERPARAMETERS, HPInfo
+from tuning.space.pruning import RULES as PRUNING_RULES
 from tuning.space.specs import format_value
 
 FORM_KEY = "design_form"
@@ -145,14 +147,22 @@ def _tuner_section(slots: dict[str, Any]) -> None:
     _number("executions_per_trial", "Executions per trial (models trained per configuration)", slots, min_value=0)
     _number("early_stopping_patience", "Early stopping patience in epochs (0 = off)", slots, min_value=0)
     _number("seed", "Seed", slots, min_value=0)
+    if tuner != "hyperband":
+        captions = [forms.PRUNING_HELP[name] for name in PRUNING_RULES]
+        st.radio("Stop hopeless trials early (pruning)", PRUNING_RULES, key=_key("pruning"), captions=captions)
+        slots["pruning"] = st.empty()
     _number(
         "workers",
-        "Worker processes (trials trained at once; 1 = one process)",
+        "Worker processes (trials trained at once; 0 = auto, 1 = one process)",
         slots,
         min_value=0,
-        help="Each worker trains its own trial with its share of the CPU cores, or its own GPU. "
-        "More workers than cores or GPUs only makes each trial slower.",
+        help="Each worker trains its own trial with its share of the CPU cores, or its own GPU. Auto: one per "
+        "core up to 4 (one per GPU), fewer if memory or trials are short. More than cores only slows each trial.",
     )
+    machine = this_machine()
+    st.caption(f"Trains on {machine.describe()}; auto uses {auto_workers(machine, trials=10**6)} worker(s) here.")
+    if machine.trains_on_gpu:
+        st.checkbox("Mixed precision (float16 on the GPU: faster, less memory)", key=_key("mixed_precision"))
 
 
 def _data_section(slots: dict[str, Any]) -> None:
@@ -217,7 +227,12 @@ def _plan_section(config: SearchConfig, errors: dict[str, str]) -> None:
     configurations = "continuous" if plan.configurations is None else f"{plan.configurations:,}"
     columns[0].metric("Configurations", configurations)
     columns[1].metric("Trials", f"{plan.trials:,}")
-    columns[2].metric("Planned epochs", f"{plan.epochs_total:,}")
+    epochs = f"{plan.epochs_total:,}"
+    if plan.epochs_fewest < plan.epochs_total:
+        epochs = f"{plan.epochs_fewest:,} to {plan.epochs_total:,}"
+    columns[2].metric(
+        "Planned epochs", epochs, help="With pruning: between every trial stopped at its first chance and none stopped."
+    )
     if plan.brackets:
         rows = [
             {"iteration": b.iteration, "bracket": b.bracket, "trials": b.trials, "epochs": b.epochs,
@@ -244,10 +259,12 @@ def _estimate(config: SearchConfig) -> None:
             f"Estimated duration: about {minutes:.1f} minutes on this machine ({speed:,.0f} images/s measured). "
             "Approximate: bigger models, early stopping and other programs change it."
         )
-        if config.workers > 1:
+        workers = resolved_workers(config, this_machine())
+        if workers > 1:
             st.caption(
-                f"The estimate is for one process. With {config.workers} workers trials run side by side, so "
-                "expect less, by at most that factor (or the number of CPU cores or GPUs, if fewer)."
+                f"With {workers} workers trials run side by side: about {minutes / workers:.1f} to "
+                f"{minutes / (0.77 * workers):.1f} minutes (the estimate above is for one process; two workers "
+                "on two cores measured 1.54 times one process's trials per hour, not 2 times)."
             )
     else:
         st.caption("Measure this machine's speed to see an estimated duration.")

@@ -99,6 +99,9 @@ def progress(status: SearchStatus, objective: str) -> None:
             f"Trial {current.get('number', '?')}: epoch {current.get('epoch') or 0} of {current.get('epochs', '?')}, "
             f"batch {current.get('batch') or 0} of {current.get('batches', '?')}"
         )
+    if status.device:
+        processes = f" on {status.workers_in_use} worker processes" if status.workers_in_use > 1 else ""
+        st.caption(f"Trains on {status.device}{processes}.")
     elapsed, eta, best = st.columns(3)
     elapsed.metric("Elapsed", format_seconds(status.elapsed_seconds()))
     eta.metric("Time left (estimate)", format_seconds(status.eta_seconds()))
@@ -116,6 +119,10 @@ def results(result: ProjectResult, status: SearchStatus) -> None:
     failed = trials[trials["status"].isin(["FAILED", "INVALID"])]
     for trial_id, row in failed.iterrows():
         st.warning(f"Trial {row['number']} (id {trial_id}) failed: {row['message'] or 'no message recorded'}")
+    pruned = result.pruned
+    if not pruned.empty:
+        lines = [f"- Trial {row['number']} (id {trial_id}): {row['message']}" for trial_id, row in pruned.iterrows()]
+        st.info(f"{len(pruned)} trial(s) stopped early (pruned), saving their remaining epochs:\n" + "\n".join(lines))
     st.plotly_chart(plot_history(result), key="monitor_history")
     if not result.completed.empty:  # full width: one axis per hyperparameter needs the room
         st.plotly_chart(plot_parallel(result), key="monitor_parallel")

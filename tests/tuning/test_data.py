@@ -82,7 +82,8 @@ def test_cifar10_reads_known_pixels_and_labels(tmp_path: Path, batches: list[Spl
     _assert_loaded(load_cifar10(str(path)), batches)
 
 
-def test_cifar10_reports_progress(tmp_path: Path, batches: list[Split]) -> None:
+def test_cifar10_reports_progress(tmp_path: Path, batches: list[Split], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # no decoded copy yet: the batches are read
     calls: list[tuple[str, float | None]] = []
     load_cifar10(write_python_tar(tmp_path, batches), progress=lambda m, f: calls.append((m, f)))
     assert calls[-1] == ("CIFAR-10 ready", 1.0)
@@ -302,7 +303,13 @@ def test_load_dataset_cifar10_all_and_too_many(tmp_path: Path, batches: list[Spl
     with pytest.raises(DataError, match="Asked for 200 training images; the dataset has only 150"):
         load_dataset(DataSpec(name="cifar10", path=archive, train_size=200))
     with pytest.raises(DataError, match="Asked for 1000 test images; the dataset has only 30"):
-        load_dataset(DataSpec(name="cifar10", path=archive, train_size=100))
+        load_dataset(DataSpec(name="cifar10", path=archive, train_size=100, test_size=1000))
+
+
+def test_the_cifar10_test_set_is_the_whole_official_one_by_default(tmp_path: Path, batches: list[Split]) -> None:
+    assert DataSpec().test_size is None
+    data = load_dataset(DataSpec(name="cifar10", path=str(write_binary_tar(tmp_path, batches)), train_size=100))
+    assert len(data.y_test) == 30  # every test image of this archive (10,000 in the real one)
 
 
 def test_load_dataset_small_synthetic_keeps_every_class() -> None:

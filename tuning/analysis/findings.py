@@ -8,6 +8,7 @@ Each ``Finding`` has a ``kind`` (one of ``KINDS``), a ``severity`` ("warning", "
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ from tuning.analysis.common import (
 )
 from tuning.analysis.effects import CategoricalEffect, Group, effect, spread
 from tuning.analysis.importance import Importance, importance
+from tuning.analysis.pruned import PRUNED_KIND, pruned_summary, pruned_text
 from tuning.analysis.text import count, hp_phrase, metric_label, number, percent, score_text
 from tuning.results.model import HyperparameterInfo, ProjectResult
 from tuning.space.hyperparameters import BY_NAME
@@ -36,7 +38,7 @@ AVOID = "avoid_region"
 EDGE = "edge_of_range"
 LITTLE_EFFECT = "little_effect"
 EARLY_STOPS = "hyperband_early_stops"
-KINDS = (TOO_FEW, MANY_FAILURES, AVOID, EDGE, LITTLE_EFFECT, EARLY_STOPS)
+KINDS = (TOO_FEW, MANY_FAILURES, AVOID, EDGE, LITTLE_EFFECT, EARLY_STOPS, PRUNED_KIND)
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,8 @@ def findings(
         found += [f for f in edge_findings(result, edge=th.edge) if f.hyperparameter not in barely]
         found += little
     found += early_stops(result, th)
+    if (pruned := pruned_summary(result)) is not None:
+        found.append(Finding(PRUNED_KIND, "info", pruned_text(pruned), None, dataclasses.asdict(pruned)))
     return tuple(found)
 
 

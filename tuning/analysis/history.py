@@ -88,7 +88,7 @@ def best_so_far(result: ProjectResult, *, by: str = "number") -> History:
             trials, numbers, x, kind = trials.iloc[order], numbers[order], times[order], "time"
     scores = scores_of(trials)
     statuses = trials["status"].astype(str).to_numpy()
-    counts = (statuses == "COMPLETED") & np.isfinite(scores)
+    counts = np.isin(statuses, ("COMPLETED", "PRUNED")) & np.isfinite(scores)  # a pruned trial's score is real
     best, improved = running_best(scores, counts, result.objective.direction)
     return History(
         objective=result.objective.name,

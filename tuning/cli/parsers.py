@@ -37,8 +37,32 @@ OVERRIDES = {
     "early_stopping": "early_stopping_patience",
     "keep_checkpoints": "keep_checkpoints",
     "workers": "workers",
+    "pruning": "pruning",
+    "pruning_warmup_epochs": "pruning_warmup_epochs",
+    "pruning_min_trials": "pruning_min_trials",
+    "asha_factor": "asha_factor",
+    "asha_min_epochs": "asha_min_epochs",
 }
-WORKERS_HELP = "train on N worker processes at once (a chief hands out trials; see docs/workers.md)"
+WORKERS_HELP = (
+    "train on N worker processes at once (a chief hands out trials; see docs/workers.md); 1: one process; "
+    "auto (the default): one per core up to 4 (one per GPU), bounded by memory and trials"
+)
+PRUNING_HELP = (
+    "stop unpromising trials early: median (below the median of finished trials at the same epoch) or asha "
+    "(successive halving over rungs of epochs); none trains every trial to its end (default)"
+)
+
+
+def workers_value(text: str) -> int | str:
+    """``--workers``: "auto" or a whole number (the configuration checks its range)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected "auto" or a whole number of processes, got {text!r}') from None
+
+
 LISTEN_HELP = (
     "where the chief of a search with several workers listens, HOST[:PORT] (default 127.0.0.1, a free port); "
     "another address lets other machines join but has no authentication: trusted networks only"
@@ -68,7 +92,7 @@ def build_parser(prog: str = "python -m tuning") -> argparse.ArgumentParser:
     resume.add_argument("project_dir", type=Path, help="the search's folder")
     resume.add_argument("--detach", action="store_true", help="run in the background and return at once")
     resume.add_argument("--max-trials", type=int, help="raise the trial budget (random, Bayesian, grid)")
-    resume.add_argument("--workers", type=int, metavar="N", help=WORKERS_HELP)
+    resume.add_argument("--workers", type=workers_value, metavar="N", help=WORKERS_HELP)
     resume.add_argument("--listen", metavar="HOST[:PORT]", help=LISTEN_HELP)
     _add_worker(commands)
     listing = commands.add_parser("list", help="list the searches in a directory")
@@ -136,7 +160,12 @@ def _add_run(commands: Any) -> None:
         "--early-stopping", type=int, metavar="PATIENCE", help="stop a trial after PATIENCE epochs without improvement"
     )
     run.add_argument("--keep-checkpoints", choices=("best", "all"), help="keep weights of the best trial only, or all")
-    run.add_argument("--workers", type=int, metavar="N", help=WORKERS_HELP)
+    run.add_argument("--workers", type=workers_value, metavar="N|auto", help=WORKERS_HELP)
+    run.add_argument("--pruning", choices=("none", "median", "asha"), help=PRUNING_HELP)
+    run.add_argument("--pruning-warmup-epochs", type=int, metavar="N", help="median: never stop before epoch N (2)")
+    run.add_argument("--pruning-min-trials", type=int, metavar="N", help="median: finished trials needed first (3)")
+    run.add_argument("--asha-factor", type=int, metavar="ETA", help="asha: keep the best 1/ETA at each rung (3)")
+    run.add_argument("--asha-min-epochs", type=int, metavar="N", help="asha: the first rung's epoch (1)")
     run.add_argument("--listen", metavar="HOST[:PORT]", help=LISTEN_HELP)
     run.add_argument("--detach", action="store_true", help="run in the background and return at once")
 

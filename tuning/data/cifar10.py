@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from tuning.data.cache import load_cached
 from tuning.data.cifar_formats import decode_binary_batch, decode_python_batch
 from tuning.data.spec import ProgressFn
 from tuning.errors import DataError
@@ -204,6 +205,32 @@ def load_cifar10(path: str | Path | None = None, *, progress: ProgressFn | None 
             _report(progress, f"Using CIFAR-10 from Keras' cache ({path})", None)
         else:
             path = _download(progress)
-    data = _read_path(Path(path).expanduser(), progress)
+    path = Path(path).expanduser()
+    sources = _source_files(path)
+    _report(
+        progress, f"Checking the decoded copy of CIFAR-10 ({sum(p.stat().st_size for p in sources) >> 20} MB)", None
+    )
+    data = load_cached(
+        _keras_home() / "datasets",
+        sources,
+        lambda: _read_path(path, progress),
+        note=lambda m: _report(progress, m, None),
+    )
     _report(progress, "CIFAR-10 ready", 1.0)
     return data
+
+
+def _source_files(path: Path) -> list[Path]:
+    """The files CIFAR-10 is read from at ``path``: the archive, or the batch files of its folder."""
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        for folder in (path, *(path / name for name in _FOLDERS)):
+            fmt = _folder_format(folder)
+            if fmt is not None:
+                return [folder / name for name in _FORMATS[fmt][0]]
+        for name in _ARCHIVES:
+            if (path / name).is_file():
+                return [path / name]
+    _read_path(path, None)  # raises the DataError that says what was expected
+    raise DataError(f"{path} is not a CIFAR-10 copy; {_EXPECTED}.")  # pragma: no cover

@@ -31,7 +31,7 @@ class DataSpec:
     path: str | None = None
     train_size: int | None = 2000
     validation_split: float = 0.2
-    test_size: int | None = 1000
+    test_size: int | None = None  # None: the whole official test set (CIFAR-10: 10,000 images)
     seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:

@@ -34,7 +34,10 @@ CONFIG_KEYS = (
     "keep_checkpoints",
     "max_consecutive_failures",
     "workers",
+    "pruning",
+    "mixed_precision",
 )
+AUTO_WORKERS_FORM = 0  # the design page's number for workers: "auto"
 DATA_KEYS = {
     "dataset": "name",
     "data_path": "path",
@@ -146,6 +149,7 @@ def form_from_config(config: SearchConfig) -> dict[str, Any]:
     specs = config.space.specs()
     form: dict[str, Any] = {"hp": {info.name: choice_from_spec(info, specs[info.name]) for info in HYPERPARAMETERS}}
     form.update({key: getattr(config, key) for key in CONFIG_KEYS})
+    form["workers"] = AUTO_WORKERS_FORM if config.workers == "auto" else config.workers
     form.update({key: getattr(config.data, field) for key, field in DATA_KEYS.items()})
     return form
 
@@ -157,6 +161,8 @@ def config_from_form(form: dict[str, Any]) -> SearchConfig:
     space = SearchSpace(**{name: hp[name].to_spec(BY_NAME[name]) for name in BY_NAME})
     data = DataSpec(**{field: form.get(key, default[key]) for key, field in DATA_KEYS.items()})
     settings = {key: form.get(key, default[key]) for key in CONFIG_KEYS}
+    if settings["workers"] in (AUTO_WORKERS_FORM, "auto"):
+        settings["workers"] = "auto"
     return SearchConfig(space=space, data=data, **settings)
 
 
@@ -182,7 +188,10 @@ PRESETS: dict[str, SearchConfig] = {
         filters=Choice((16, 32)),
         learning_rate=FloatRange(1e-3, 1e-2, sampling="log"),
     ),
-    "standard": dataclasses.replace(_preset(20, 5, 4000), tuner="bayesian", early_stopping_patience=2),
+    # Longer searches stop hopeless trials early: the median rule after two epochs, ASHA over 1-3-9 epochs.
+    "standard": dataclasses.replace(
+        _preset(20, 5, 4000), tuner="bayesian", early_stopping_patience=2, pruning="median"
+    ),
     "thorough": dataclasses.replace(
         _preset(
             50,
@@ -199,7 +208,14 @@ PRESETS: dict[str, SearchConfig] = {
         ),
         tuner="bayesian",
         early_stopping_patience=3,
+        pruning="asha",
     ),
+}
+
+PRUNING_HELP: dict[str, str] = {
+    "none": "Every trial trains all its epochs.",
+    "median": "Median rule: after 2 epochs, stop a trial doing worse than the median of finished trials then.",
+    "asha": "ASHA: at epochs 1, 3, 9... keep only the best third of trials that got there; stop the rest.",
 }
 
 TUNER_HELP: dict[str, str] = {

@@ -17,7 +17,7 @@ import grpc
 import keras_tuner
 
 import tuning
-from tuning.engine.recorder import prune_checkpoints
+from tuning.engine.recorder import count_statuses, prune_checkpoints
 from tuning.errors import ConfigError
 from tuning.store.paths import SearchPaths
 from tuning.store.workers import format_address
@@ -81,9 +81,7 @@ class OracleView:
 
 @keras_tuner.synchronized
 def view_oracle(oracle: keras_tuner.Oracle) -> OracleView:
-    by_status: dict[str, int] = {}
-    for trial in oracle.trials.values():
-        by_status[trial.status.lower()] = by_status.get(trial.status.lower(), 0) + 1
+    by_status = count_statuses(oracle)
     best = [t for t in oracle.get_best_trials(1) if t.status == "COMPLETED"]
     failed = []
     for trial_id in reversed(oracle.end_order):

@@ -93,7 +93,8 @@ def build_model(values: dict[str, Any], *, num_classes: int = NUM_CLASSES, seed:
         x = keras.layers.Dropout(dropout)(x) if dropout > 0 else x
         x = keras.layers.Dense(int(values["dense_units"]), activation=values["activation"])(x)
     x = keras.layers.Dropout(dropout)(x) if dropout > 0 else x
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="class")(x)
+    # float32 outputs whatever the policy: under mixed precision a float16 softmax loses small probabilities
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="class", dtype="float32")(x)
     model = keras.Model(inputs, outputs, name="cifar_cnn")
     model.compile(optimizer=make_optimizer(values), loss=make_loss(values), metrics=["accuracy"])
     return model

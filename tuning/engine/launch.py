@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import sys
 import time
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import tuning
 from tuning.engine.lifecycle import memory_limit_from_env, search_lock, search_logging
+from tuning.engine.machine import resolved_workers, this_machine
 from tuning.engine.runner import run_single
 from tuning.errors import SearchNotFoundError, SearchStateError, TuningError
 from tuning.space.config import SearchConfig
@@ -48,7 +50,7 @@ def run_search(
     paths = SearchPaths.of(project_dir)
     if not paths.is_search():
         raise SearchNotFoundError(f"{paths.project_dir} is not a search made by this app (no {paths.config.name}).")
-    config = SearchConfig.load(paths.config)
+    config = resolve_workers(SearchConfig.load(paths.config))
     continuing = lock_fd is not None
     with search_lock(paths, inherited_fd=lock_fd) as fd:
         previous = read_status(paths.project_dir)
@@ -76,6 +78,11 @@ def run_search(
         if recycle:
             _restart_process(paths, fd, console=console, memory_limit_mb=memory_limit_mb)
     return writer.status
+
+
+def resolve_workers(config: SearchConfig) -> SearchConfig:
+    """``config`` with ``workers: "auto"`` replaced by what pays off on this machine (see ``tuning.engine.machine``)."""
+    return dataclasses.replace(config, workers=resolved_workers(config, this_machine()))
 
 
 def _restart_process(paths: SearchPaths, fd: int, *, console: bool, memory_limit_mb: float | None) -> None:
@@ -108,6 +115,8 @@ def _initial_status(config: SearchConfig, previous: SearchStatus, *, continuing:
         warnings=list(config.warnings()),
         seconds_training=previous.seconds_training,
         workers=config.workers if config.workers > 1 else 0,
+        workers_in_use=int(config.workers),
+        device=this_machine().describe(),
     )
 
 

@@ -132,3 +132,14 @@ def finish_status(writer: StatusWriter, state: str, message: str, *, error: str 
     writer.update(
         state=state, message=message, error=error, ended_at=time.time(), current_trial=None, stop_requested=None
     )
+
+
+def data_progress(writer: StatusWriter) -> Callable[[str, float | None], None]:
+    """Where loading the data reports its progress: the status message (the app shows it) and the log."""
+
+    def report(message: str, fraction: float | None) -> None:
+        text = message if fraction is None else f"{message} ({fraction:.0%})"
+        log.info("%s", text)
+        writer.update(message=text, force=False)
+
+    return report

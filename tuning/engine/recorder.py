@@ -13,15 +13,19 @@ import logging
 import math
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import keras_tuner
 import numpy as np
 import psutil
 
+from tuning.engine.pruning import Decision, Pruner
 from tuning.store.paths import SearchPaths, append_jsonl, read_json
-from tuning.store.status import StatusWriter, format_duration
+from tuning.store.status import StatusWriter, format_duration, is_pruned
+
+if TYPE_CHECKING:
+    from tuning.space.config import SearchConfig
 
 log = logging.getLogger("tuning.search")
 CONTROL_CHECK_SECONDS = 0.2
@@ -63,8 +67,11 @@ class Recorder:
         max_consecutive_failures: int,
         keep_checkpoints: str,
         memory_limit_mb: float | None = None,
+        pruner: Pruner | None = None,
     ) -> None:
         self.paths = paths
+        self.pruner = pruner
+        self.pruned: dict[str, Decision] = {}
         self.writer = writer
         self.session = session
         self.train_size = train_size
@@ -79,6 +86,26 @@ class Recorder:
         self._epoch_started = 0.0
         self._trial_started = 0.0
         self._batches = 0
+
+    @classmethod
+    def for_search(
+        cls, config: SearchConfig, paths: SearchPaths, writer: StatusWriter, *, train_size: int, **options: Any
+    ) -> Recorder:
+        """The recorder of a search with ``config``: its failure limit, checkpoints and pruning rule."""
+        settings = config.pruning_settings
+        pruner = None
+        if settings.active:
+            pruner = Pruner(paths, settings, objective=config.objective, maximize=config.direction == "max")
+        return cls(
+            paths,
+            writer,
+            session=writer.status.session,
+            train_size=train_size,
+            max_consecutive_failures=config.max_consecutive_failures,
+            keep_checkpoints=config.keep_checkpoints,
+            pruner=pruner,
+            **options,
+        )
 
     # ----- stop requests -------------------------------------------------------------------
     def request_stop(self, mode: str) -> None:
@@ -198,19 +225,44 @@ class Recorder:
         )
         if math.isnan(metrics.get("loss", 0.0) or 0.0):
             raise keras_tuner.errors.FailedTrialError("Training diverged: the loss is NaN. Try a lower learning rate.")
+        self._judge(trial, model, epoch + 1, current.get("epochs"))
+
+    def _judge(self, trial: Any, model: Any, epoch: int, epochs: Any) -> None:
+        """Ask the pruning rule about the epoch just recorded; stop training after it if the trial is hopeless."""
+        if self.pruner is None or self._execution != 0 or not isinstance(epochs, int):
+            return
+        decision = self.pruner.judge(trial.trial_id, epoch, epochs)
+        if decision is not None:
+            self.pruned[trial.trial_id] = decision
+            model.stop_training = True
+            log.info("  %s", decision.message(self.pruner.objective))
+
+    def prepare_trial_end(self, trial: Any) -> None:
+        """Before Keras Tuner saves a finished trial: a pruned one keeps its reason as the trial's message."""
+        decision = self.pruned.get(trial.trial_id)
+        if decision is not None and self.pruner is not None and trial.status == "COMPLETED":
+            trial.message = decision.message(self.pruner.objective)
+
+    def end_fields(self, saved: Any) -> dict[str, Any]:
+        """The status and pruning details of a finished trial's ``trial_end`` event."""
+        decision = self.pruned.get(saved.trial_id)
+        if decision is None or saved.status != "COMPLETED":
+            return {"status": saved.status}
+        return {"status": "PRUNED", "pruned": decision.to_dict()}
 
     def trial_end(self, tuner: keras_tuner.Tuner, trial: Any) -> None:
         oracle = tuner.oracle
         saved = oracle.get_trial(trial.trial_id)
         duration = time.time() - self._trial_started
         message = _short_message(saved.message)
+        fields = self.end_fields(saved)
         append_jsonl(
             self.paths.events,
             _event(
                 "trial_end",
                 saved.trial_id,
                 self.session,
-                status=saved.status,
+                **fields,
                 score=saved.score,
                 best_step=saved.best_step,
                 duration_s=round(duration, 3),
@@ -220,7 +272,7 @@ class Recorder:
         self.update_counts(oracle)
         prune_checkpoints(self.paths.project_dir, oracle, keep=self.keep_checkpoints)
         outcome = f"{oracle.objective.name} {saved.score:.4f}" if saved.score is not None else message
-        log.info("Trial %s %s in %.1f s: %s", saved.trial_id, saved.status.lower(), duration, outcome)
+        log.info("Trial %s %s in %.1f s: %s", saved.trial_id, fields["status"].lower(), duration, outcome)
         if self._baseline_mb is None:
             self._baseline_mb = _rss_mb()  # after the first trial: TensorFlow's one-off warm-up excluded
         self._check_failures(oracle)
@@ -229,9 +281,7 @@ class Recorder:
 
     def update_counts(self, oracle: keras_tuner.Oracle) -> None:
         """Trials done, per status, and the best so far, from the oracle."""
-        by_status: dict[str, int] = {}
-        for t in oracle.trials.values():
-            by_status[t.status.lower()] = by_status.get(t.status.lower(), 0) + 1
+        by_status = count_statuses(oracle)
         best = [t for t in oracle.get_best_trials(1) if t.status == "COMPLETED"]
         best_info = {"trial_id": best[0].trial_id, "score": best[0].score} if best else None
         self.writer.update(
@@ -247,6 +297,15 @@ class Recorder:
         if streak >= self.max_consecutive_failures:
             last = _short_message(oracle.trials[oracle.end_order[-1]].message)
             raise TooManyFailures(f"{streak} trials in a row failed; the last one said: {last}")
+
+
+def count_statuses(oracle: keras_tuner.Oracle) -> dict[str, int]:
+    """Trials per state ("completed", "pruned", "failed", ...), pruned ones told apart by their message."""
+    by_status: dict[str, int] = {}
+    for t in oracle.trials.values():
+        status = "pruned" if is_pruned(t.status, t.message) else t.status.lower()
+        by_status[status] = by_status.get(status, 0) + 1
+    return by_status
 
 
 def prune_checkpoints(project_dir: Path, oracle: keras_tuner.Oracle, *, keep: str) -> list[Path]:

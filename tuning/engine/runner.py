@@ -11,7 +11,8 @@ import os
 import traceback
 from typing import TYPE_CHECKING, Any
 
-from tuning.engine.lifecycle import finish_status, search_callbacks, stop_on_signals
+from tuning.engine.lifecycle import data_progress, finish_status, search_callbacks, stop_on_signals
+from tuning.engine.machine import set_precision, this_machine
 from tuning.errors import TuningError
 from tuning.store.paths import SearchPaths
 from tuning.store.status import StatusWriter
@@ -90,7 +91,9 @@ def _prepare(
     from tuning.engine.recorder import Recorder
     from tuning.engine.tuners import make_tuner
 
-    data = load_dataset(config.data, progress=lambda msg, frac: writer.update(message=msg, force=False))
+    data = load_dataset(config.data, progress=data_progress(writer))
+    if note := set_precision(config.mixed_precision, this_machine()):
+        log.info("%s", note)
     log.info(
         "Data: %s: %d training, %d validation images (test set of %d kept aside).",
         data.label,
@@ -98,15 +101,7 @@ def _prepare(
         len(data.y_val),
         len(data.y_test),
     )
-    recorder = Recorder(
-        paths,
-        writer,
-        session=writer.status.session,
-        train_size=len(data.y_train),
-        max_consecutive_failures=config.max_consecutive_failures,
-        keep_checkpoints=config.keep_checkpoints,
-        memory_limit_mb=memory_limit_mb,
-    )
+    recorder = Recorder.for_search(config, paths, writer, train_size=len(data.y_train), memory_limit_mb=memory_limit_mb)
     tuner = make_tuner(config, paths.project_dir, recorder)
     recorder.update_counts(tuner.oracle)
     return recorder, tuner, data

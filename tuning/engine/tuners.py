@@ -121,6 +121,7 @@ class EngineTunerMixin:
         self.recorder.epoch_end(trial, model, epoch, logs)
 
     def on_trial_end(self, trial: Any) -> None:
+        self.recorder.prepare_trial_end(trial)
         super().on_trial_end(trial)
         self.recorder.trial_end(self, trial)
 

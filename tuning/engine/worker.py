@@ -39,10 +39,12 @@ from tuning.engine.lifecycle import (
     EXIT_RESTART,
     EXIT_STOPPED,
     EXIT_USER_ERROR,
+    data_progress,
     memory_limit_from_env,
     search_callbacks,
     stop_on_signals,
 )
+from tuning.engine.machine import set_precision, this_machine
 from tuning.engine.recorder import Recorder, RestartProcess, SearchStopped
 from tuning.errors import ConfigError, SearchNotFoundError, SearchStateError, TuningError
 from tuning.space.config import SearchConfig
@@ -110,14 +112,15 @@ class WorkerRecorder(Recorder):
     def trial_end(self, tuner: keras_tuner.Tuner, trial: Any) -> None:
         saved = tuner.oracle.get_trial(trial.trial_id)  # the chief's verdict (score; INVALID -> FAILED)
         duration = time.time() - self._trial_started
-        details = trial.message if saved.status != "COMPLETED" else None
+        fields = self.end_fields(saved)
+        details = trial.message if saved.status != "COMPLETED" or "pruned" in fields else None
         message = details.strip().splitlines()[-1].strip() if details and details.strip() else None
         event = {
             "event": "trial_end",
             "trial_id": trial.trial_id,
             "session": self.session,
             "time": time.time(),
-            "status": saved.status,
+            **fields,
             "score": saved.score,
             "best_step": saved.best_step,
             "duration_s": round(duration, 3),
@@ -128,7 +131,7 @@ class WorkerRecorder(Recorder):
         append_jsonl(self.paths.events, event)
         self.writer.update(current_trial=None, trials_run=self.writer.status.trials_run + 1)
         outcome = f"{tuner.oracle.objective.name} {saved.score:.4f}" if saved.score is not None else message
-        log.info("Trial %s %s in %.1f s: %s", saved.trial_id, saved.status.lower(), duration, outcome)
+        log.info("Trial %s %s in %.1f s: %s", saved.trial_id, fields["status"].lower(), duration, outcome)
         if self._baseline_mb is None:  # after the first trial: TensorFlow's one-off warm-up excluded
             self._baseline_mb = psutil.Process().memory_info().rss / 2**20
         self.poll_stop(force=True)
@@ -267,16 +270,16 @@ def _work(
     try:
         with stop_on_signals(lambda: recorder.request_stop("now") if recorder else _interrupt()):
             set_threads(threads)
-            data = load_dataset(config.data)
-            recorder = WorkerRecorder(
+            data = load_dataset(config.data, progress=data_progress(writer))
+            if note := set_precision(config.mixed_precision, this_machine()):
+                log.info("%s", note)
+            recorder = WorkerRecorder.for_search(
+                config,
                 paths,
                 writer,
-                worker_id=worker_id,
-                session=writer.status.session,
                 train_size=len(data.y_train),
-                max_consecutive_failures=config.max_consecutive_failures,
-                keep_checkpoints=config.keep_checkpoints,
                 memory_limit_mb=memory_limit_mb,
+                worker_id=worker_id,
             )
             tuner = make_tuner(config, paths.project_dir, recorder)
             connect(tuner, chief, worker_id, paths.project_dir)

@@ -14,13 +14,16 @@ from tuning.results.model import HyperparameterInfo
 
 STATUS_COLORS = {
     "COMPLETED": "#1f77b4",
+    "PRUNED": "#8c564b",
     "FAILED": "#d62728",
     "INVALID": "#ff7f0e",
     "RUNNING": "#2ca02c",
     "IDLE": "#7f7f7f",
     "STOPPED": "#9467bd",
 }
-STATUS_SYMBOLS = {"COMPLETED": "circle", "FAILED": "x", "INVALID": "x", "RUNNING": "diamond-open"}
+STATUS_SYMBOLS = {
+    "COMPLETED": "circle", "PRUNED": "triangle-down", "FAILED": "x", "INVALID": "x", "RUNNING": "diamond-open",
+}  # fmt: skip
 BEST_COLOR = "#111111"
 SELECTED_COLOR = "#e6007e"  # rings around trials chosen by the user (``highlight=``)
 NOT_USED_COLOR = "#9a9a9a"

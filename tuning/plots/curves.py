@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from tuning.plots.basics import svg_when_small
+from tuning.plots.basics import STATUS_COLORS, svg_when_small
 from tuning.results.model import ProjectResult
 
 SPLITS = ("train", "validation")
@@ -61,6 +61,7 @@ class CurvesData:
     title: str
     note: str = ""
     selected: tuple[str, ...] = ()  # trial ids highlighted besides ``highlighted``
+    pruned_ends: tuple[tuple[str, int, float], ...] = ()  # (label, epoch, validation value) of pruned trials
 
 
 def _labels(result: ProjectResult) -> dict[str, str]:
@@ -162,6 +163,16 @@ def curves_data(
         title=f"Learning curves: {metric}, training and validation ({count})",
         note="" if curves else f"No per-epoch {metric} values for this project yet.",
         selected=tuple(t for t in selected if t != highlighted),
+        pruned_ends=_pruned_ends(curves, set(result.pruned.index)),
+    )
+
+
+def _pruned_ends(curves: tuple[Curve, ...], pruned: set[str]) -> tuple[tuple[str, int, float], ...]:
+    """Where each pruned trial's validation curve stops (pruning ended it there)."""
+    return tuple(
+        (c.label, c.epochs[-1], c.values[-1])
+        for c in curves
+        if c.trial_id in pruned and c.split == "validation" and c.epochs and c.execution in (None, 0)
     )
 
 
@@ -237,6 +248,15 @@ def draw_curves(data: CurvesData) -> go.Figure:
     for curve in data.curves:
         if curve.highlighted:
             figure.add_trace(_highlight(data, curve))
+    if data.pruned_ends:
+        labels, epochs, values = zip(*data.pruned_ends, strict=True)
+        figure.add_trace(
+            go.Scattergl(
+                x=epochs, y=values, mode="markers", name="pruned: stopped here", text=labels,
+                marker={"symbol": "x", "size": 9, "color": STATUS_COLORS["PRUNED"]},
+                hovertemplate="%{text} was pruned after epoch %{x}<extra></extra>",
+            )
+        )  # fmt: skip
     if data.note:
         figure.add_annotation(text=data.note, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
     return figure

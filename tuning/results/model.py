@@ -5,7 +5,8 @@ that no plot has to guess them:
 
 * ``trials`` is a pandas DataFrame with one row per trial, indexed by ``trial_id`` (str), in start order.
   Core columns: ``number`` (1-based start order, Int64), ``status`` (upper case, as Keras Tuner writes it:
-  COMPLETED, FAILED, INVALID, RUNNING, IDLE, STOPPED), ``score`` (float, NaN when none), ``best_step``
+  COMPLETED, FAILED, INVALID, RUNNING, IDLE, STOPPED; PRUNED for a trial this app's pruning stopped early,
+  which Keras Tuner records as COMPLETED with the score it reached), ``score`` (float, NaN when none), ``best_step``
   (Int64), ``duration_s`` / ``started_at`` / ``ended_at`` (float seconds / epoch seconds, NaN where not
   known), ``message`` (str or None: the failure's last line).
   Then one column per recorded metric, named ``metric:<name>`` (the best value Keras Tuner kept, float),
@@ -30,7 +31,7 @@ HP_PREFIX = "hp:"
 METRIC_PREFIX = "metric:"
 HB_PREFIX = "hb:"
 TUNERS = ("random", "bayesian", "hyperband", "grid", "unknown")
-STATUSES = ("COMPLETED", "FAILED", "INVALID", "RUNNING", "IDLE", "STOPPED")
+STATUSES = ("COMPLETED", "PRUNED", "FAILED", "INVALID", "RUNNING", "IDLE", "STOPPED")
 CURVE_COLUMNS = ("trial_id", "execution", "epoch", "metric", "value", "source")
 
 
@@ -122,6 +123,11 @@ class ProjectResult:
     @property
     def completed(self) -> pd.DataFrame:
         return self.trials[(self.trials["status"] == "COMPLETED") & self.trials["score"].notna()]
+
+    @property
+    def pruned(self) -> pd.DataFrame:
+        """Trials stopped early by pruning (their score is what they reached when stopped)."""
+        return self.trials[self.trials["status"] == "PRUNED"]
 
     @property
     def best_trial_id(self) -> str | None:

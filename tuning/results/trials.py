@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tuning.results.space import is_tuner_value
+from tuning.store.status import is_pruned
 
-FINISHED = frozenset({"COMPLETED", "FAILED", "INVALID"})
+FINISHED = frozenset({"COMPLETED", "PRUNED", "FAILED", "INVALID"})
 LOWER_IS_BETTER = ("loss", "error", "mae", "mse", "mape", "msle", "crossentropy", "hinge", "divergence")
 
 
@@ -79,9 +80,10 @@ def parse_trial(data: Mapping[str, Any], *, fallback_id: str) -> TrialRecord:
     metrics = _metrics(data.get("metrics"))
     best_step = _int_or_none(data.get("best_step"))
     best = {name: history.best_value(best_step, direction_of(name)) for name, history in metrics.items()}
+    status = str(data.get("status") or "UNKNOWN").upper()
     return TrialRecord(
         trial_id=str(data.get("trial_id") or fallback_id),
-        status=str(data.get("status") or "UNKNOWN").upper(),
+        status="PRUNED" if is_pruned(status, data.get("message")) else status,
         score=_float(data.get("score")),
         best_step=best_step,
         message=last_line(data.get("message")),

@@ -26,10 +26,12 @@ from tuning.space.plan import (
     hyperband_num_brackets,
     plan,
 )
+from tuning.space.pruning import PRUNING_SETTINGS, PruningSettings, check_pruning
 from tuning.space.searchspace import MAX_GRID, Fixed, SearchSpace, unknown_name
 from tuning.space.specs import FloatRange, format_value, varies
 
 __all__ = [
+    "AUTO_WORKERS",
     "CONFIG_VERSION",
     "KEEP_CHECKPOINTS",
     "MAX_WORKERS",
@@ -58,6 +60,7 @@ _INT_LIMITS: dict[str, tuple[int, int | None]] = {
     "max_consecutive_failures": (1, None),
 }
 MAX_WORKERS = 64
+AUTO_WORKERS = "auto"
 _ONE_OF = {"tuner": TUNERS, "objective": tuple(OBJECTIVES), "keep_checkpoints": KEEP_CHECKPOINTS}
 _LOSS_SETTINGS = ("loss", "label_smoothing", "focal_gamma")
 
@@ -88,7 +91,24 @@ class SearchConfig:
     seed: int = 0
     keep_checkpoints: str = "best"
     max_consecutive_failures: int = 5
-    workers: int = 1
+    workers: int | str = "auto"
+    pruning: str = "none"
+    pruning_warmup_epochs: int = 2
+    pruning_min_trials: int = 3
+    asha_factor: int = 3
+    asha_min_epochs: int = 1
+    mixed_precision: bool = False
+
+    @property
+    def pruning_settings(self) -> PruningSettings:
+        """The pruning rule and its settings."""
+        return PruningSettings(
+            rule=self.pruning,
+            warmup_epochs=self.pruning_warmup_epochs,
+            min_trials=self.pruning_min_trials,
+            factor=self.asha_factor,
+            min_epochs=self.asha_min_epochs,
+        )
 
     @property
     def direction(self) -> str:
@@ -98,6 +118,7 @@ class SearchConfig:
     def errors(self) -> list[ConfigError]:
         """Every problem of the configuration (empty when valid); the grid size only for a valid space."""
         found = [problem for name in _SETTINGS if (problem := _check_setting(self, name))]
+        found += check_pruning(self.pruning_settings, tuner=self.tuner, executions=self.executions_per_trial)
         space_errors = self.space.errors()
         found += space_errors
         try:
@@ -251,6 +272,10 @@ def _check_setting(config: SearchConfig, name: str) -> ConfigError | None:
         return None
     if name == "workers":
         return _check_workers(value)
+    if name in PRUNING_SETTINGS:
+        return None  # checked together by check_pruning
+    if name == "mixed_precision":
+        return None if isinstance(value, bool) else ConfigError(name, f"must be true or false, got {value!r}")
     lowest, highest = _INT_LIMITS.get(name, (0, None))
     if not isinstance(value, int) or isinstance(value, bool):
         return ConfigError(name, f"must be a whole number, got {value!r} ({type(value).__name__})")
@@ -262,12 +287,14 @@ def _check_setting(config: SearchConfig, name: str) -> ConfigError | None:
 
 
 def _check_workers(value: Any) -> ConfigError | None:
-    """Worker processes: 1 runs the search in one process, N > 1 in N worker processes beside a chief."""
+    """Worker processes: "auto" (as many as pay off here), 1 (one process), N > 1 (N workers beside a chief)."""
+    if value == AUTO_WORKERS:
+        return None
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_WORKERS:
         return ConfigError(
             "workers",
-            f"expected a whole number of worker processes from 1 (one process, no chief) to {MAX_WORKERS}, "
-            f"found {value!r}; use 2 or more to train several trials at once.",
+            f'expected "auto" (as many processes as pay off on this machine) or a whole number of worker '
+            f"processes from 1 (one process, no chief) to {MAX_WORKERS}, found {value!r}.",
         )
     return None
 
@@ -361,7 +388,7 @@ def _early_stopping_warnings(config: SearchConfig) -> list[str]:
 
 
 def _worker_warnings(config: SearchConfig, search_plan: SearchPlan) -> list[str]:
-    if config.workers == 1:
+    if not isinstance(config.workers, int) or config.workers == 1:
         return []
     found = []
     cores = os.cpu_count() or 1

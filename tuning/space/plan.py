@@ -10,6 +10,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tuning.space.pruning import PruningSettings, epochs_saved_range
 from tuning.space.specs import discrete_values
 
 if TYPE_CHECKING:
@@ -29,6 +30,9 @@ class Budget(Protocol):
 
     @property
     def space(self) -> SearchSpace: ...
+
+    @property
+    def pruning_settings(self) -> PruningSettings: ...
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,11 @@ class SearchPlan:
     configurations: int | None
     brackets: tuple[BracketPlan, ...] = ()
     notes: tuple[str, ...] = ()
+    epochs_fewest: int = -1  # with pruning, the fewest epochs the trials can take; -1: epochs_total
+
+    def __post_init__(self) -> None:
+        if self.epochs_fewest < 0:
+            object.__setattr__(self, "epochs_fewest", self.epochs_total)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -91,6 +100,7 @@ class SearchPlan:
             "trials": self.trials,
             "epochs_total": self.epochs_total,
             "epochs_expected": self.epochs_expected,
+            "epochs_fewest": self.epochs_fewest,
             "configurations": self.configurations,
             "brackets": [b.to_dict() for b in self.brackets],
             "notes": list(self.notes),
@@ -174,7 +184,22 @@ def _sequential_plan(config: Budget) -> SearchPlan:
     _, most, mean = epochs_range(config.space)
     runs = trials * config.executions_per_trial
     notes = _sequential_notes(config, trials, configurations)
-    return SearchPlan(trials, runs * most, runs * mean, configurations, (), notes + _common_notes(config))
+    values = discrete_values(config.space.epochs) or ()
+    fewest, _ = epochs_saved_range(config.pruning_settings, [int(v) for v in values], runs)
+    notes += _pruning_notes(config, fewest, runs * most)
+    return SearchPlan(
+        trials, runs * most, runs * mean, configurations, (), notes + _common_notes(config), epochs_fewest=fewest
+    )
+
+
+def _pruning_notes(config: Budget, fewest: int, most: int) -> tuple[str, ...]:
+    if not config.pruning_settings.active or fewest >= most:
+        return ()
+    saved = 1 - fewest / most
+    return (
+        f"Pruning ({config.pruning_settings.rule}) stops unpromising trials early: {fewest:,} to {most:,} epochs, "
+        f"saving up to {saved:.0%}; how much depends on how many trials fall behind.",
+    )
 
 
 def _sequential_notes(config: Budget, trials: int, configurations: int | None) -> tuple[str, ...]:

@@ -23,6 +23,16 @@ except ImportError:  # pragma: no cover - Windows has no flock; fall back to the
     fcntl = None  # type: ignore[assignment]
 
 STATES = ("created", "starting", "running", "stopping", "stopped", "completed", "failed", "interrupted")
+# A trial stopped early by pruning is COMPLETED for Keras Tuner (it reached a real score) and carries this
+# message in its trial.json; our events.jsonl says "PRUNED" too. Readers call it pruned.
+PRUNED_PREFIX = "Pruned at epoch "
+
+
+def is_pruned(status: str | None, message: str | None) -> bool:
+    """Whether a trial with Keras Tuner's ``status`` and ``message`` was stopped early by pruning."""
+    return status == "COMPLETED" and isinstance(message, str) and message.startswith(PRUNED_PREFIX)
+
+
 ACTIVE_STATES = ("starting", "running", "stopping")
 HEARTBEAT_SECONDS = 2.0
 STALE_AFTER_SECONDS = 30.0
@@ -53,6 +63,8 @@ class SearchStatus:
     seconds_training: float = 0.0
     workers: int = 0  # worker processes of a distributed search (0: the search runs in one process)
     chief: str | None = None  # HOST:PORT of its oracle service while a distributed search runs
+    workers_in_use: int = 0  # processes training at once: 1 for one process, N for a group (0: not started)
+    device: str = ""  # what trains: "CPU: <model>, N cores" or "GPU: <names>"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
