@@ -50,9 +50,12 @@ def diverging_space(**specs: Any) -> SearchSpace:
 
 
 def tiny_config(*, train_size: int = 300, space: SearchSpace | None = None, **fields: Any) -> SearchConfig:
-    """A search on a few hundred synthetic images; ``fields`` override SearchConfig's."""
+    """A search on a few hundred synthetic images, in one process; ``fields`` override SearchConfig's.
+
+    One process (``workers=1``) unless asked: the tests of several workers and of "auto" say so.
+    """
     data = DataSpec(name="synthetic", train_size=train_size, validation_split=0.2, test_size=100, seed=0)
-    config = SearchConfig(space=space or tiny_space(), data=data, max_trials=2, seed=1)
+    config = SearchConfig(space=space or tiny_space(), data=data, max_trials=2, seed=1, workers=1)
     return dataclasses.replace(config, **fields)
 
 

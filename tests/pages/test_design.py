@@ -37,6 +37,17 @@ def test_defaults_show_a_valid_config_and_its_plan(app: AppTest) -> None:
     assert not app.button(key="design_start").disabled
 
 
+def test_the_page_says_what_trains_and_offers_pruning(app: AppTest) -> None:
+    from tuning.engine.machine import this_machine
+
+    captions = [c.value for c in app.caption]
+    assert any(c.startswith(f"Trains on {this_machine().describe()}") for c in captions), captions
+    assert not [c for c in app.checkbox if "Mixed precision" in c.label]  # no GPU here: not offered
+    app.radio(key="design_pruning").set_value("median").run()
+    assert config(app).pruning == "median"
+    assert "Pruning (median)" in " ".join(c.value for c in app.caption)  # the planner's range of epochs
+
+
 def test_widgets_change_the_config(app: AppTest) -> None:
     app.radio(key="design_learning_rate_mode").set_value("fixed").run()
     app.select_slider(key="design_learning_rate_fixed").set_value(0.003).run()

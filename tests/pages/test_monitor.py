@@ -46,6 +46,7 @@ def test_completed_search_shows_trials_and_charts(runs_env: Path) -> None:
     assert set(table["state"]) == {"COMPLETED"}
     assert len(at.get("plotly_chart")) == 3
     assert "2 of 2 trials done" in at.get("progress")[0].proto.text
+    assert any(c.value.startswith("Trains on CPU: ") for c in at.caption)  # what trained it
 
 
 @pytest.mark.parametrize(

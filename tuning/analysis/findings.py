@@ -91,7 +91,8 @@ def findings(
         found += little
     found += early_stops(result, th)
     if (pruned := pruned_summary(result)) is not None:
-        found.append(Finding(PRUNED_KIND, "info", pruned_text(pruned), None, dataclasses.asdict(pruned)))
+        evidence = dataclasses.asdict(pruned) | {"epochs_saved": pruned.epochs_saved}
+        found.append(Finding(PRUNED_KIND, "info", pruned_text(pruned), None, evidence))
     return tuple(found)
 
 

@@ -94,6 +94,11 @@ def format_status(project_dir: Path, status: Any, workers: list[Any] | None = No
     if status.best:
         lines.append(f"  best:     {status.best['score']:.4f} (trial {status.best['trial_id']})")
     lines.append(f"  elapsed:  {_duration(status.elapsed_seconds())}   ETA: {_duration(status.eta_seconds())}")
+    if status.device:
+        lines.append(
+            f"  device:   {status.device}"
+            + (f", {status.workers_in_use} processes" if status.workers_in_use > 1 else "")
+        )
     if status.message:
         lines.append(f"  message:  {status.message}")
     if status.error:
