@@ -61,7 +61,16 @@ def test_summary_of_a_result() -> None:
         "objective": {"name": "val_loss", "direction": "min"},
         "objective_inferred": False,
         "made_by_explorer": False,
-        "trials": {"total": 6, "completed": 4, "failed": 1, "invalid": 0, "running": 1, "idle": 0, "stopped": 0},
+        "trials": {
+            "total": 6,
+            "completed": 4,
+            "pruned": 0,
+            "failed": 1,
+            "invalid": 0,
+            "running": 1,
+            "idle": 0,
+            "stopped": 0,
+        },
         "best": {
             "trial_id": "01",
             "number": 2,
@@ -89,6 +98,7 @@ def test_summary_without_a_completed_trial_has_no_best() -> None:
     assert info["trials"] == {
         "total": 1,
         "completed": 0,
+        "pruned": 0,
         "failed": 1,
         "invalid": 0,
         "running": 0,

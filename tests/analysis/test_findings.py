@@ -209,7 +209,7 @@ def test_hyperband_gave_most_trials_one_or_two_epochs() -> None:
 
 
 def test_kinds_are_listed() -> None:
-    assert KINDS == (TOO_FEW, MANY_FAILURES, AVOID, EDGE, LITTLE_EFFECT, EARLY_STOPS)
+    assert KINDS == (TOO_FEW, MANY_FAILURES, AVOID, EDGE, LITTLE_EFFECT, EARLY_STOPS, "pruned_trials")
 
 
 def test_ten_thousand_trials_in_time() -> None:

@@ -17,6 +17,9 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
 
 
 def test_workers_reach_the_config(app: AppTest) -> None:
+    assert app.session_state["design_config"].workers == "auto"
+    assert app.number_input(key="design_workers").value == 0  # 0 on the form: auto
+    app.number_input(key="design_workers").set_value(1).run()
     assert app.session_state["design_config"].workers == 1
     app.number_input(key="design_workers").set_value(2).run()
     assert not app.exception
@@ -24,16 +27,16 @@ def test_workers_reach_the_config(app: AppTest) -> None:
     assert not app.button(key="design_start").disabled
 
 
-def test_zero_workers_is_explained_next_to_the_control(app: AppTest) -> None:
-    app.number_input(key="design_workers").set_value(0).run()
+def test_too_many_workers_is_explained_next_to_the_control(app: AppTest) -> None:
+    app.number_input(key="design_workers").set_value(65).run()
     assert not app.exception
-    assert any("whole number of worker processes from 1" in e.value for e in app.error)
+    assert any("whole number of worker processes from 1 (one process, no chief) to 64" in e.value for e in app.error)
     assert app.button(key="design_start").disabled
 
 
 def test_the_estimate_says_it_is_for_one_process_when_there_are_workers(app: AppTest) -> None:
     app.session_state["design_speed"] = 2000.0  # images per second, as a measurement would leave it
-    app.run()
+    app.number_input(key="design_workers").set_value(1).run()
     assert not any("workers trials run side by side" in c.value for c in app.caption)
     app.number_input(key="design_workers").set_value(3).run()
     assert any("With 3 workers trials run side by side" in c.value for c in app.caption)

@@ -20,7 +20,7 @@ SUMMARY_KEYS = {
     "project_dir", "name", "tuner", "tuner_inferred", "objective", "objective_inferred", "made_by_explorer",
     "trials", "best", "hyperparameters", "curves", "notices",
 }  # fmt: skip
-STATUS_KEYS = {"total", "completed", "failed", "invalid", "running", "idle", "stopped"}
+STATUS_KEYS = {"total", "completed", "pruned", "failed", "invalid", "running", "idle", "stopped"}
 
 
 @pytest.fixture(scope="module")

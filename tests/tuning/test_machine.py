@@ -75,7 +75,7 @@ def test_mixed_precision_is_only_used_where_a_gpu_trains() -> None:
 
 @pytest.mark.skipif(not shutil.which("taskset"), reason="needs taskset (util-linux)")
 def test_the_default_on_a_one_core_machine_is_one_process(tmp_path: Path) -> None:
-    project = create_search(tiny_config(max_trials=2), tmp_path, "one-core")
+    project = create_search(tiny_config(max_trials=2, workers="auto"), tmp_path, "one-core")
     assert json.loads((project / "explorer" / "config.json").read_text())["workers"] == "auto"
     command = ["taskset", "-c", "0", sys.executable, "-m", "tuning.engine.launch", str(project)]
     subprocess.run(command, check=True, timeout=300, env={**os.environ, "TUNING_MEMORY_LIMIT_MB": "0"})

@@ -21,16 +21,20 @@ from tuning.store.paths import SearchPaths, write_json_atomic
 from tuning.store.status import SearchStatus
 from tuning.store.workers import WorkerStatus, check_worker_id, chief_address, parse_address, worker_file
 
-WORKERS_ERROR = "workers: expected a whole number of worker processes from 1 (one process, no chief) to 64, found {}"
+WORKERS_ERROR = (
+    'workers: expected "auto" (as many processes as pay off on this machine) or a whole number of worker '
+    "processes from 1 (one process, no chief) to 64, found {}"
+)
 
 
 def test_workers_default_round_trip_and_old_files() -> None:
-    assert SearchConfig().workers == 1
+    assert SearchConfig().workers == "auto"
+    assert SearchConfig.from_json(SearchConfig().to_json()).workers == "auto"
     config = dataclasses.replace(SearchConfig(), workers=3)
     assert SearchConfig.from_json(config.to_json()) == config and config.to_dict()["workers"] == 3
     old = SearchConfig().to_dict()
-    del old["workers"]  # written before the setting existed
-    assert SearchConfig.from_dict(old).workers == 1
+    del old["workers"]  # written before the setting existed: the default, as for any key left out
+    assert SearchConfig.from_dict(old).workers == "auto"
     assert SearchConfig().with_overrides(workers=4).workers == 4
     assert forms.config_from_form(forms.form_from_config(config)) == config
 
@@ -82,7 +86,7 @@ def test_resume_on_another_number_of_workers_changes_only_that(tmp_path: Path) -
     assert jobs.prepare_resume(project_dir, workers=2).workers == 2
     after = SearchConfig.load(SearchPaths.of(project_dir).config)
     assert before.differences(after) == ["workers: 1 -> 2"]
-    with pytest.raises(ConfigError, match="workers: expected a whole number"):
+    with pytest.raises(ConfigError, match=r'workers: expected "auto" .* or a whole number'):
         jobs.prepare_resume(project_dir, workers=0)
     assert SearchConfig.load(SearchPaths.of(project_dir).config).workers == 2
 
