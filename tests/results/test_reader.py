@@ -312,3 +312,12 @@ def test_the_garbage_collector_is_restored(tmp_path: Path) -> None:
     with pytest.raises(SearchNotFoundError):
         load_project(tmp_path / "nothing")
     assert gc.isenabled()
+
+
+def test_a_hostile_deeply_nested_trial_file_becomes_a_notice(tmp_path: Path) -> None:
+    """json recurses once per level: 100,000 nested arrays raised RecursionError through every reader."""
+    project = make_project(tmp_path, n_trials=3)
+    (project / "trial_01" / "trial.json").write_text("[" * 100_000 + "]" * 100_000)
+    result = load_project(project)
+    assert list(result.trials.index) == ["00", "02"]
+    assert any("trial_01/trial.json" in n and "nested too deeply" in n for n in result.notices)

@@ -101,6 +101,9 @@ class JsonRead:
     error: str | None = None
 
 
+MAX_JSON_BYTES = 64 * 2**20  # a Keras Tuner file larger than this is not read (oracle.json of 100,000 trials: ~30 MB)
+
+
 def read_json_file(path: Path, *, retries: int = RETRIES, delay: float = RETRY_DELAY_S) -> JsonRead:
     """The JSON object in ``path``, retried a few times when it is being rewritten (invalid or truncated).
 
@@ -113,9 +116,13 @@ def read_json_file(path: Path, *, retries: int = RETRIES, delay: float = RETRY_D
         if sig is None:
             return JsonRead(None, None)
         try:
+            if path.stat().st_size > MAX_JSON_BYTES:
+                return JsonRead(None, sig, f"larger than {MAX_JSON_BYTES >> 20} MB, not read")
             data = json.loads(path.read_bytes())
         except FileNotFoundError:
             return JsonRead(None, None)
+        except RecursionError:  # hostile nesting: json recurses once per level
+            return JsonRead(None, sig, "nested too deeply to be a Keras Tuner file")
         except (OSError, ValueError) as exc:
             error = _describe(exc)
         else:
