@@ -20,10 +20,12 @@ from tuning.engine.machine import (
     WORKER_MEMORY_BYTES,
     Machine,
     auto_workers,
+    gpu_names,
     resolved_workers,
     set_precision,
     tensorflow_build,
     this_machine,
+    visible_gpus,
 )
 from tuning.space.config import SearchConfig
 from tuning.store.status import read_status
@@ -64,6 +66,21 @@ def test_this_machine_is_read_without_tensorflow() -> None:
     assert machine.describe().startswith(f"CPU: {machine.cpu}, {machine.cores} core")
     code = "import sys; from tuning.engine.machine import this_machine as m; m(); print('tensorflow' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_gpus_are_the_visible_ones_with_the_names_nvidia_smi_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / "nvidia-smi"
+    fake.write_text("#!/bin/sh\nprintf '0, NVIDIA H200\\n1, NVIDIA A100\\n'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    assert (visible_gpus(), gpu_names()) == (["0", "1"], ("NVIDIA H200", "NVIDIA A100"))
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1")  # the group leader gives each worker one GPU this way
+    assert (visible_gpus(), gpu_names()) == (["1"], ("NVIDIA A100",))
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "-1")
+    assert (visible_gpus(), gpu_names()) == ([], ())
 
 
 def test_mixed_precision_is_only_used_where_a_gpu_trains() -> None:

@@ -8,7 +8,6 @@ group leader reads or changes goes through ``keras_tuner.synchronized``, the ora
 from __future__ import annotations
 
 import os
-import subprocess
 from concurrent import futures
 from dataclasses import dataclass
 from typing import Any
@@ -31,21 +30,6 @@ def threads_per_worker(workers: int) -> int:
     if wanted.isdigit() and int(wanted) > 0:
         return int(wanted)
     return max(1, (os.cpu_count() or 1) // max(1, workers))
-
-
-def visible_gpus() -> list[str]:
-    """The GPUs this process may use: $CUDA_VISIBLE_DEVICES, else those ``nvidia-smi`` lists."""
-    if "CUDA_VISIBLE_DEVICES" in os.environ:
-        return [g.strip() for g in os.environ["CUDA_VISIBLE_DEVICES"].split(",") if g.strip() and g.strip() != "-1"]
-    try:
-        found = subprocess.run(
-            ["nvidia-smi", "--query-gpu=index", "--format=csv,noheader"], capture_output=True, text=True, timeout=10
-        )
-    except (OSError, subprocess.SubprocessError):
-        return []
-    return (
-        [line.strip() for line in found.stdout.splitlines() if line.strip().isdigit()] if not found.returncode else []
-    )
 
 
 def worker_environment(index: int, *, threads: int, gpus: list[str], base: dict[str, str]) -> dict[str, str]:

@@ -40,7 +40,6 @@ from tuning.engine.chief import (
     start_oracle_service,
     threads_per_worker,
     view_oracle,
-    visible_gpus,
     worker_environment,
 )
 from tuning.engine.lifecycle import (
@@ -51,6 +50,7 @@ from tuning.engine.lifecycle import (
     finish_status,
     stop_on_signals,
 )
+from tuning.engine.machine import visible_gpus
 from tuning.engine.recorder import TooManyFailures, read_stop_request
 from tuning.errors import TuningError
 from tuning.space.config import SearchConfig

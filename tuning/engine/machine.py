@@ -64,15 +64,34 @@ def usable_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def gpu_names() -> tuple[str, ...]:
-    """The NVIDIA GPUs ``nvidia-smi`` lists (none when it is missing or fails)."""
+def _nvidia_gpus() -> list[tuple[str, str]]:
+    """(index, name) of every GPU ``nvidia-smi`` lists (none when it is missing or fails)."""
     try:
         found = subprocess.run(
-            ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True, text=True, timeout=10
+            ["nvidia-smi", "--query-gpu=index,name", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=10,
         )
     except (OSError, subprocess.SubprocessError):
-        return ()
-    return tuple(line.strip() for line in found.stdout.splitlines() if line.strip()) if not found.returncode else ()
+        return []
+    if found.returncode:
+        return []
+    rows = (line.split(",", 1) for line in found.stdout.splitlines() if "," in line)
+    return [(index.strip(), name.strip()) for index, name in rows if index.strip().isdigit()]
+
+
+def visible_gpus() -> list[str]:
+    """The GPUs this process may use: $CUDA_VISIBLE_DEVICES, else those ``nvidia-smi`` lists."""
+    if "CUDA_VISIBLE_DEVICES" in os.environ:
+        return [g.strip() for g in os.environ["CUDA_VISIBLE_DEVICES"].split(",") if g.strip() and g.strip() != "-1"]
+    return [index for index, _ in _nvidia_gpus()]
+
+
+def gpu_names() -> tuple[str, ...]:
+    """The names of the GPUs this process may use (``visible_gpus``), as ``nvidia-smi`` calls them."""
+    names = dict(_nvidia_gpus())
+    return tuple(names.get(gpu, f"GPU {gpu}") for gpu in visible_gpus()) if names else ()
 
 
 def tensorflow_build() -> tuple[str | None, bool]:
