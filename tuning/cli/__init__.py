@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from tuning.cli.app import cmd_app, run_app
+from tuning.cli.app import run_app
 from tuning.cli.parsers import build_parser
 from tuning.cli.results import cmd_export, cmd_summary
 from tuning.cli.search import cmd_list, cmd_resume, cmd_run, cmd_status, cmd_stop, cmd_worker
@@ -26,7 +26,6 @@ COMMANDS: dict[str, Callable[..., int]] = {
     "list": cmd_list,
     "summary": cmd_summary,
     "export": cmd_export,
-    "app": cmd_app,
 }
 
 

@@ -70,8 +70,3 @@ def run_app(streamlit_args: list[str]) -> int:
     if os.name == "posix":
         os.execv(command[0], command)
     return subprocess.call(command)  # pragma: no cover (Windows)
-
-
-def cmd_app(args: Any) -> int:
-    """``hpx app -h`` lands here through argparse; ``hpx app ARGS`` goes to ``run_app`` directly."""
-    return run_app(list(getattr(args, "streamlit_args", [])))

@@ -171,11 +171,11 @@ def _add_run(commands: Any) -> None:
 
 
 def _add_app(commands: Any) -> None:
-    app = commands.add_parser(
+    """Only for `hpx --help` and `hpx app --help`: `hpx app ARGS` goes to ``tuning.cli.app`` before argparse."""
+    commands.add_parser(
         "app",
         help="open the web app (Streamlit) on http://localhost:8501; extra arguments go to `streamlit run`",
         description="Start the Hyperparameter Explorer web app with its settings (localhost only, XSRF on). "
         "Searches go to ./runs (or $HPX_RUNS_DIR). Arguments after `app` go to `streamlit run`, "
         "e.g. `hpx app --server.port 8600`.",
     )
-    app.set_defaults(streamlit_args=[])
