@@ -120,18 +120,19 @@ def _read_archive(path: Path, progress: ProgressFn | None) -> Batches:
     raise DataError(f"{path} is not a CIFAR-10 archive: {_EXPECTED}; found {', '.join(seen) or 'no files'}.")
 
 
-def _read_path(path: Path, progress: ProgressFn | None) -> Batches:
+def _locate(path: Path) -> tuple[Path, str | None]:
+    """Where CIFAR-10 is at ``path``: (an archive, None), or (a folder of batch files, their format)."""
     if not path.exists():
         raise DataError(f"CIFAR-10 path {path} does not exist; {_EXPECTED}.")
     if path.is_file():
-        return _read_archive(path, progress)
+        return path, None
     for folder in (path, *(path / name for name in _FOLDERS)):
         fmt = _folder_format(folder)
         if fmt is not None:
-            return _read_folder(folder, fmt, progress)
+            return folder, fmt
     for name in _ARCHIVES:
         if (path / name).is_file():
-            return _read_archive(path / name, progress)
+            return path / name, None
     found = ", ".join(sorted(p.name for p in path.iterdir())[:8]) or "an empty folder"
     raise DataError(f"{path} is not a CIFAR-10 folder: {_EXPECTED}; found {found}.")
 
@@ -205,32 +206,12 @@ def load_cifar10(path: str | Path | None = None, *, progress: ProgressFn | None 
             _report(progress, f"Using CIFAR-10 from Keras' cache ({path})", None)
         else:
             path = _download(progress)
-    path = Path(path).expanduser()
-    sources = _source_files(path)
+    where, fmt = _locate(Path(path).expanduser())
+    sources = [where] if fmt is None else [where / name for name in _FORMATS[fmt][0]]
     _report(
         progress, f"Checking the decoded copy of CIFAR-10 ({sum(p.stat().st_size for p in sources) >> 20} MB)", None
     )
-    data = load_cached(
-        _keras_home() / "datasets",
-        sources,
-        lambda: _read_path(path, progress),
-        note=lambda m: _report(progress, m, None),
-    )
+    decode = (lambda: _read_archive(where, progress)) if fmt is None else (lambda: _read_folder(where, fmt, progress))
+    data = load_cached(_keras_home() / "datasets", sources, decode, note=lambda m: _report(progress, m, None))
     _report(progress, "CIFAR-10 ready", 1.0)
     return data
-
-
-def _source_files(path: Path) -> list[Path]:
-    """The files CIFAR-10 is read from at ``path``: the archive, or the batch files of its folder."""
-    if path.is_file():
-        return [path]
-    if path.is_dir():
-        for folder in (path, *(path / name for name in _FOLDERS)):
-            fmt = _folder_format(folder)
-            if fmt is not None:
-                return [folder / name for name in _FORMATS[fmt][0]]
-        for name in _ARCHIVES:
-            if (path / name).is_file():
-                return [path / name]
-    _read_path(path, None)  # raises the DataError that says what was expected
-    raise DataError(f"{path} is not a CIFAR-10 copy; {_EXPECTED}.")  # pragma: no cover
