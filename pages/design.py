@@ -16,7 +16,7 @@ from tuning.data import cifar10_cached
 from tuning.design import forms
 from tuning.design.estimate import estimate_seconds, measure_speed
 from tuning.engine.jobs import start_search
-from tuning.engine.machine import auto_workers, resolved_workers, this_machine
+from tuning.engine.machine import TWO_WORKER_SPEEDUP, auto_workers, resolved_workers, this_machine
 from tuning.errors import TuningError
 from tuning.settings import runs_dir
 from tuning.space.config import OBJECTIVES, TUNERS, SearchConfig
@@ -263,8 +263,9 @@ def _estimate(config: SearchConfig) -> None:
         if workers > 1:
             st.caption(
                 f"With {workers} workers trials run side by side: about {minutes / workers:.1f} to "
-                f"{minutes / (0.77 * workers):.1f} minutes (the estimate above is for one process; two workers "
-                "on two cores measured 1.54 times one process's trials per hour, not 2 times)."
+                f"{minutes / (TWO_WORKER_SPEEDUP / 2 * workers):.1f} minutes (the estimate above is for one "
+                f"process; two workers on two cores measured {TWO_WORKER_SPEEDUP} times one process's trials per "
+                "hour, not 2 times)."
             )
     else:
         st.caption("Measure this machine's speed to see an estimated duration.")

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 # Measured on 2 cores (docs/benchmarks.md): two one-thread workers train 1.54x the trials per hour of one
 # two-thread process. More workers than this are not measured, so "auto" stops here (each gets cores // N).
 MAX_AUTO_WORKERS = 4
+TWO_WORKER_SPEEDUP = 1.54  # trials per hour of two one-thread workers / one process, measured on 2 cores
 WORKER_MEMORY_BYTES = 1_500 * 2**20  # a TensorFlow worker training a small CNN on CIFAR-10 (1.34 GB measured)
 MEMORY_SHARE = 0.6  # of the available memory, what the workers may take together
 
