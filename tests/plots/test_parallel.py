@@ -147,6 +147,12 @@ def test_choosing_axes_and_rejecting_unknown_names() -> None:
         parallel_data(sample_result(), hyperparameters=["nope"])
 
 
+def test_pruned_trials_left_out_are_called_pruned_not_unfinished() -> None:
+    trials = [trial("a", 0.5), trial("b", 0.2, status="PRUNED"), trial("c", None, status="RUNNING")]
+    data = parallel_data(make_result(trials))
+    assert data.title == "Parallel coordinates of 1 completed trial (1 pruned and 1 unfinished trials not shown)"
+
+
 def test_no_completed_trial_gives_an_empty_record_with_a_note() -> None:
     data = parallel_data(make_result([trial("a", None, status="RUNNING")]))
     assert data.axes == () and data.n_left_out == 1

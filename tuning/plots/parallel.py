@@ -190,10 +190,12 @@ def left_out_text(trials: pd.DataFrame, shown: pd.DataFrame) -> str:
     """E.g. "(3 failed trials not shown)", or "" when every trial is shown."""
     rest = trials.loc[~trials.index.isin(shown.index), "status"]
     failed = int(rest.isin(_FAILED).sum())
-    unfinished = len(rest) - failed
+    pruned = int((rest == "PRUNED").sum())
+    unfinished = len(rest) - failed - pruned
     if not len(rest):
         return ""
-    parts = [f"{n} {what}" for n, what in ((failed, "failed"), (unfinished, "unfinished")) if n]
+    counts = ((failed, "failed"), (pruned, "pruned"), (unfinished, "unfinished"))
+    parts = [f"{n} {what}" for n, what in counts if n]
     return f"({' and '.join(parts)} {'trial' if len(rest) == 1 else 'trials'} not shown)"
 
 
