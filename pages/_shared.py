@@ -11,18 +11,24 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import plotly.graph_objects as go
 import streamlit as st
 
+from tuning.design.experiments import experiment_project_name
 from tuning.design.forms import PRESETS
 from tuning.engine import jobs
 from tuning.results import ProjectReader, ProjectResult
 from tuning.settings import runs_dir
+from tuning.space.config import SearchConfig
 from tuning.store.paths import SearchPaths
 from tuning.store.status import SearchStatus, format_duration
 
 __all__ = [
     "BEST_MODEL_KEY",
+    "EXPERIMENT_KEY",
     "MONITOR_KEY",
+    "PRESENT_KEY",
+    "PRESENT_PARAM",
     "QUICK_DEMO",
     "StateLook",
     "badge_markdown",
@@ -31,17 +37,27 @@ __all__ = [
     "is_live",
     "note_started",
     "open_best_model",
+    "open_experiment",
     "open_monitor",
+    "presenting",
     "read_project",
     "runs_dir",
     "runs_dir_caption",
     "score_text",
     "show_badge",
+    "show_chart",
+    "start_experiment",
     "start_quick_demo",
     "state_look",
     "use_app_navigation",
 ]
 
+EXPERIMENT_KEY = "experiments_search"
+EXPERIMENTS_PAGE = "pages/experiments.py"
+PRESENT_KEY = "presenter_mode"
+PRESENT_PARAM = "present"
+PRESENTER_FONT = 18
+PRESENTER_HEIGHT = 560
 MONITOR_KEY = "monitor_search"
 MONITOR_PAGE = "pages/monitor.py"
 BEST_MODEL_KEY = "best_model_project"  # the project folder the best-model page shows
@@ -189,3 +205,33 @@ QUICK_DEMO = PRESETS["quick demo"]  # the same search as the design page's "quic
 def start_quick_demo() -> jobs.SearchHandle:
     """Start the quick demo in the background, in the runs folder under a fresh name; returns at once."""
     return jobs.start_search(QUICK_DEMO, runs_dir(), None)
+
+
+def start_experiment(config: SearchConfig) -> jobs.SearchHandle:
+    """Start an experiment in the background in the runs folder; the experiments page then shows it."""
+    handle = jobs.start_search(config, runs_dir(), experiment_project_name(config))
+    note_started(handle.project_dir)
+    st.session_state[EXPERIMENT_KEY] = handle.project_dir.name
+    return handle
+
+
+def open_experiment(config: SearchConfig) -> None:
+    """Start an experiment and switch to the experiments page, which follows it."""
+    start_experiment(config)
+    st.switch_page(EXPERIMENTS_PAGE)
+
+
+def presenting() -> bool:
+    """Whether presenter mode is on (the sidebar toggle, or ``?present=1`` in the address)."""
+    if PRESENT_KEY not in st.session_state:
+        return st.query_params.get(PRESENT_PARAM) in ("1", "true", "yes")
+    return bool(st.session_state[PRESENT_KEY])
+
+
+def show_chart(figure: go.Figure, key: str, how: str | None = None) -> None:
+    """A Plotly chart; in presenter mode with larger text and height, and its "how to read it" as a caption."""
+    if presenting():
+        figure.update_layout(font={"size": PRESENTER_FONT}, height=PRESENTER_HEIGHT)
+    st.plotly_chart(figure, key=key)
+    if how and presenting():
+        st.caption(f"**How to read it:** {how}")

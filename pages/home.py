@@ -6,6 +6,7 @@ import streamlit as st
 
 from pages._shared import (
     badge_markdown,
+    open_experiment,
     open_monitor,
     runs_dir,
     runs_dir_caption,
@@ -15,6 +16,7 @@ from pages._shared import (
 )
 from tuning.engine.jobs import SearchInfo, list_searches
 from tuning.errors import TuningError
+from tuning.space.experiment import READY
 
 RECENT = 20
 
@@ -34,6 +36,16 @@ if st.button("Start the quick demo", key="home_quick_demo", type="primary", icon
     else:
         open_monitor(handle.project_dir.name)
 st.caption("Eight short trials on the built-in synthetic images: about a minute or two on a laptop CPU.")
+
+st.subheader("See what one hyperparameter does")
+st.caption("Each button changes one thing, keeps everything else fixed, and trains: about a minute each.")
+columns = st.columns(3)
+for index, ready in enumerate(READY.values()):
+    if columns[index % 3].button(ready.prompt, key=f"home_ready_{ready.key}", use_container_width=True):
+        try:
+            open_experiment(ready.config())
+        except TuningError as error:
+            st.error(str(error))
 
 
 def search_row(info: SearchInfo) -> None:

@@ -88,6 +88,7 @@ def test_summary_of_a_result() -> None:
         "hyperparameters": ["learning_rate", "optimizer", "momentum", "units", "batch_size"],
         "curves": "none",
         "notices": ["2 trial files were unreadable and skipped."],
+        "experiment": None,
     }
     json.dumps(summary(result), allow_nan=False)  # JSON-able as is
 

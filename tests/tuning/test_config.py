@@ -213,7 +213,7 @@ def test_to_dict_lists_every_setting() -> None:
         "version", "space", "data", "tuner", "objective", "max_trials", "executions_per_trial",
         "hyperband_max_epochs", "hyperband_factor", "hyperband_iterations", "early_stopping_patience", "seed",
         "keep_checkpoints", "max_consecutive_failures", "workers", "pruning", "pruning_warmup_epochs",
-        "pruning_min_trials", "asha_factor", "asha_min_epochs", "mixed_precision",
+        "pruning_min_trials", "asha_factor", "asha_min_epochs", "mixed_precision", "experiment",
     ]  # fmt: skip
 
 

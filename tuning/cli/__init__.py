@@ -1,4 +1,5 @@
-"""The command line: ``hpx`` (or ``python -m tuning``) ``run|status|stop|resume|worker|list|summary|export|app``.
+"""The command line: ``hpx`` (or ``python -m tuning``) followed by a command (``run``, ``experiment``, ``status``,
+``stop``, ``resume``, ``worker``, ``list``, ``summary``, ``export``, ``app``).
 
 User mistakes print one line starting with ``error:`` and exit with status 2; a search that fails
 exits with 1; everything else with 0.
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tuning.cli.app import run_app
+from tuning.cli.experiment import cmd_experiment
 from tuning.cli.parsers import build_parser
 from tuning.cli.results import cmd_export, cmd_summary
 from tuning.cli.search import cmd_list, cmd_resume, cmd_run, cmd_status, cmd_stop, cmd_worker
@@ -19,6 +21,7 @@ from tuning.errors import TuningError
 
 COMMANDS: dict[str, Callable[..., int]] = {
     "run": cmd_run,
+    "experiment": cmd_experiment,
     "resume": cmd_resume,
     "status": cmd_status,
     "stop": cmd_stop,

@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from tuning.data.spec import DATASET_NAMES
+
 EPILOG = """examples:
   python -m tuning run --directory runs --project demo --dataset synthetic --max-trials 5 --epochs 2
   python -m tuning run --directory runs --config search.json --tuner hyperband --detach
@@ -43,6 +45,7 @@ OVERRIDES = {
     "asha_factor": "asha_factor",
     "asha_min_epochs": "asha_min_epochs",
 }
+DATASETS = DATASET_NAMES
 WORKERS_HELP = (
     "train on N worker processes at once (a chief hands out trials; see docs/workers.md); 1: one process; "
     "auto (the default): one per core up to 4 (one per GPU), bounded by memory and trials"
@@ -79,6 +82,7 @@ def build_parser(prog: str = "python -m tuning") -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_run(commands)
+    _add_experiment(commands)
     status = commands.add_parser("status", help="show the state and progress of a search")
     status.add_argument("project_dir", type=Path, help="the search's folder (DIRECTORY/PROJECT)")
     status.add_argument("--json", action="store_true", help="print the status file's content as JSON")
@@ -168,6 +172,30 @@ def _add_run(commands: Any) -> None:
     run.add_argument("--asha-min-epochs", type=int, metavar="N", help="asha: the first rung's epoch (1)")
     run.add_argument("--listen", metavar="HOST[:PORT]", help=LISTEN_HELP)
     run.add_argument("--detach", action="store_true", help="run in the background and return at once")
+
+
+def _add_experiment(commands: Any) -> None:
+    experiment = commands.add_parser(
+        "experiment",
+        help="vary one or two hyperparameters, everything else fixed, and say what changed",
+        epilog="e.g. --ready learning_rate --directory runs, or --vary dropout=0,0.3,0.6 --base runs/my-search",
+    )
+    experiment.add_argument("--list", action="store_true", help="list the ready-made experiments and exit")
+    experiment.add_argument("--ready", metavar="NAME", help="run a ready-made experiment (see --list)")
+    experiment.add_argument(
+        "--vary", action="append", default=[], metavar="NAME=V1,V2,...", help="a hyperparameter and its values"
+    )
+    experiment.add_argument(
+        "--base", metavar="defaults|preset:NAME|PROJECT_DIR", help="what the other hyperparameters stay at"
+    )
+    experiment.add_argument("--directory", type=Path, help="folder that holds searches (e.g. runs)")
+    experiment.add_argument("--project", help="this experiment's folder name (default: experiment-NAME-date)")
+    experiment.add_argument("--dataset", choices=DATASETS, help="the data (default: the baseline's)")
+    experiment.add_argument("--data-path", help="local CIFAR-10 archive or folder (with --dataset cifar10)")
+    experiment.add_argument("--train-size", type=int, help="training + validation images")
+    experiment.add_argument("--epochs", type=int, help="epochs of every run (default: the baseline's)")
+    experiment.add_argument("--workers", type=workers_value, metavar="N|auto", help=WORKERS_HELP)
+    experiment.add_argument("--detach", action="store_true", help="run in the background and return at once")
 
 
 def _add_app(commands: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +39,20 @@ def format_summary(info: dict[str, Any]) -> str:
         width = max((len(name) for name in best["hyperparameters"]), default=0)
         lines += [f"              {name:<{width}}  {value}" for name, value in best["hyperparameters"].items()]
     lines.append(f"  curves:     {info['curves']}")
+    if info.get("experiment"):
+        lines += _experiment_lines(info["experiment"])
     if info["notices"]:
         lines += ["  notices:", *(f"    - {notice}" for notice in info["notices"])]
     return "\n".join(lines)
+
+
+def _experiment_lines(experiment: dict[str, Any]) -> list[str]:
+    varied = "; ".join(f"{name} = {', '.join(map(str, values))}" for name, values in experiment["values"].items())
+    return [
+        f"  experiment: varied {varied}",
+        f"              baseline: {experiment['base']}",
+        *textwrap.wrap(experiment["conclusion"], 100, initial_indent="  conclusion: ", subsequent_indent=" " * 14),
+    ]
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -194,6 +194,13 @@ class SearchInfo:
     tuner: str
     dataset: str
     objective: str
+    experiment: tuple[str, ...] = ()  # the varied hyperparameters, for a controlled experiment
+
+
+def _varied(config: dict) -> tuple[str, ...]:
+    experiment = config.get("experiment")
+    vary = experiment.get("vary") if isinstance(experiment, dict) else None
+    return tuple(str(name) for name in vary) if isinstance(vary, dict) else ()
 
 
 def list_searches(directory: str | os.PathLike[str]) -> list[SearchInfo]:
@@ -215,6 +222,7 @@ def list_searches(directory: str | os.PathLike[str]) -> list[SearchInfo]:
                 tuner=str(config.get("tuner", "?")),
                 dataset=str((config.get("data") or {}).get("name", "?")),
                 objective=str(config.get("objective", "?")),
+                experiment=_varied(config),
             )
         )
     found.sort(key=lambda s: s.status.started_at or 0.0, reverse=True)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from tuning.analysis.experiment import experiment_of
 from tuning.export.common import clean, columns, hp_values, hyperband_values, metric_values, plain
 from tuning.results.model import CURVE_COLUMNS, HB_PREFIX, HP_PREFIX, METRIC_PREFIX, STATUSES, ProjectResult
 
@@ -60,7 +61,14 @@ def summary(result: ProjectResult) -> dict[str, Any]:
         "hyperparameters": result.hyperparameters,
         "curves": result.curves_source,
         "notices": [str(n) for n in result.notices],
+        "experiment": _experiment(result),
     }
+
+
+def _experiment(result: ProjectResult) -> dict[str, Any] | None:
+    """For a controlled experiment: what varied, over which values, each run and the conclusion."""
+    found = experiment_of(result)
+    return None if found is None else clean(found.to_dict())
 
 
 DISPLAY_COLUMNS = {"number": "#", "status": "state", "score": "score", "duration_s": "duration (s)"}

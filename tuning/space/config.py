@@ -98,6 +98,7 @@ class SearchConfig:
     asha_factor: int = 3
     asha_min_epochs: int = 1
     mixed_precision: bool = False
+    experiment: dict[str, Any] | None = None  # set by tuning.space.experiment for a controlled experiment
 
     @property
     def pruning_settings(self) -> PruningSettings:
@@ -276,6 +277,9 @@ def _check_setting(config: SearchConfig, name: str) -> ConfigError | None:
         return None  # checked together by check_pruning
     if name == "mixed_precision":
         return None if isinstance(value, bool) else ConfigError(name, f"must be true or false, got {value!r}")
+    if name == "experiment":
+        ok = value is None or (isinstance(value, dict) and isinstance(value.get("vary"), dict))
+        return None if ok else ConfigError(name, f"expected an object with 'vary' or null, got {value!r}")
     lowest, highest = _INT_LIMITS.get(name, (0, None))
     if not isinstance(value, int) or isinstance(value, bool):
         return ConfigError(name, f"must be a whole number, got {value!r} ({type(value).__name__})")
