@@ -9,6 +9,7 @@ writes the paragraph a person reads, with the numbers it rests on; nothing in it
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,12 @@ LOSS_NOISE = 0.05  # relative, for losses
 GAP_EFFECT = 0.05  # a change of the training-validation gap worth mentioning
 TIME_EFFECT = 1.5  # a ratio of durations worth mentioning
 CHANCE_MARGIN = 0.05
+_EXCEPTION_PREFIX = re.compile(r"^[\w.]*(Error|Exception): ")
+# Hyperparameters that change how much computing a run takes; for the others a difference in time is
+# the machine's noise (other processes, worker scheduling), not an effect worth reporting.
+COSTLY = frozenset(
+    {"batch_size", "conv_blocks", "filters", "filter_growth", "kernel_size", "dense_layers", "dense_units", "epochs"}
+)
 
 
 @dataclass(frozen=True)
@@ -220,7 +227,7 @@ def _score(summary: ExperimentSummary, run: Run) -> str:
 
 
 def _failure(summary: ExperimentSummary, run: Run) -> str:
-    message = (run.message or "no message").rstrip(".")
+    message = _EXCEPTION_PREFIX.sub("", run.message or "no message").rstrip(".")
     if message.startswith("Training diverged"):
         reason = message.removeprefix("Training diverged").lstrip(":. ")
         return f"{_who(summary, run).capitalize()} diverged: {reason.split('. ')[0]}."
@@ -251,7 +258,7 @@ def _nothing_changed(summary: ExperimentSummary, runs: list[Run]) -> str:
     return (
         f"Nothing measurable changed: {metric} was between {score_text(min(finals), summary.objective)} and "
         f"{score_text(max(finals), summary.objective)} for every {_subject(summary)} tried, a spread of "
-        f"{number(round(max(finals) - min(finals), 4))}, within the {number(round(_noise(summary, runs), 4))} "
+        f"{number(round(max(finals) - min(finals), 4))}, within the {number(round(_noise(summary, runs), 3))} "
         f"that two runs of one setting can differ by{_on_images(summary)}."
     )
 
@@ -275,15 +282,37 @@ def _on_images(summary: ExperimentSummary) -> str:
 
 def _best_and_worst(summary: ExperimentSummary, runs: list[Run]) -> list[str]:
     ranked = _ranked(summary, runs)
-    best, worst = ranked[0], ranked[-1]
-    lead = f"Best {_who(summary, best)}: {_score(summary, best)}."
-    return [lead, f"{_worst_phrase(summary, worst)}: {_score(summary, worst)}."]
+    best, rest = ranked[0], ranked[1:]
+    parts = [f"Best {_who(summary, best)}: {_score(summary, best)}."]
+    stuck = [run for run in rest if _at_chance(summary, run)]
+    if stuck:
+        parts.append(_stuck(summary, stuck))
+    others = [run for run in rest if run not in stuck]
+    if others:
+        worst = others[-1]
+        parts.append(f"{_worst_phrase(summary, worst)}: {_score(summary, worst)}.")
+    return parts
+
+
+def _at_chance(summary: ExperimentSummary, run: Run) -> bool:
+    return summary.chance is not None and run.final is not None and run.final <= summary.chance + CHANCE_MARGIN
+
+
+def _stuck(summary: ExperimentSummary, runs: list[Run]) -> str:
+    """The runs that learned nothing, named together with the range of their scores."""
+    names = [run.label for run in sorted(runs, key=lambda run: str(run.values))]
+    subject = hp_phrase(summary.varied[0]) if len(summary.varied) == 1 else ""
+    who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    who = f"{subject} {who}".strip() if len(names) == 1 else f"{subject}s {who}".strip()
+    finals = [run.final or 0.0 for run in runs]
+    low, high = score_text(min(finals), summary.objective), score_text(max(finals), summary.objective)
+    span = low if low == high else f"{low} to {high}"
+    chance = score_text(summary.chance, summary.objective)
+    return f"{who[:1].upper()}{who[1:]} stayed at chance level ({chance}): {span} after {runs[0].epochs} epochs."
 
 
 def _worst_phrase(summary: ExperimentSummary, run: Run) -> str:
     who = _who(summary, run).capitalize()
-    if summary.chance is not None and run.final is not None and run.final <= summary.chance + CHANCE_MARGIN:
-        return f"{who} stayed at chance level ({score_text(summary.chance, summary.objective)})"
     if run.best_epoch is not None and run.best_epoch >= run.epochs and run.epochs > 1:
         return f"{who} learned slowest, still improving at the end"
     return f"{who} did worst"
@@ -363,7 +392,7 @@ def _peaks(summary: ExperimentSummary, runs: list[Run]) -> str:
 def _times(summary: ExperimentSummary, runs: list[Run]) -> str:
     """Training time per run, where it changed by a clear factor."""
     timed = [run for run in runs if run.duration_s and run.duration_s > 0]
-    if len(timed) < 2:
+    if len(timed) < 2 or not COSTLY & set(summary.varied):
         return ""
     slow = max(timed, key=lambda run: run.duration_s or 0.0)
     fast = min(timed, key=lambda run: run.duration_s or 0.0)

@@ -183,9 +183,10 @@ class Recorder:
     def batch_end(self, trial: Any, batch: int, logs: dict[str, Any] | None) -> None:
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):
+            epoch = (self.writer.status.current_trial or {}).get("epoch")
+            where = f"batch {batch + 1}" + (f" of epoch {epoch}" if epoch else "")
             raise keras_tuner.errors.FailedTrialError(
-                f"Training diverged: the loss became {float(loss)} at batch {batch + 1}. "
-                "A lower learning rate usually fixes this."
+                f"Training diverged: the loss became {float(loss)} at {where}. A lower learning rate usually fixes this."
             )
         self.poll_stop()
         current = self.writer.status.current_trial
