@@ -186,7 +186,8 @@ class Recorder:
             epoch = (self.writer.status.current_trial or {}).get("epoch")
             where = f"batch {batch + 1}" + (f" of epoch {epoch}" if epoch else "")
             raise keras_tuner.errors.FailedTrialError(
-                f"Training diverged: the loss became {float(loss)} at {where}. A lower learning rate usually fixes this."
+                f"Training diverged: the loss became {float(loss)} at {where}. "
+                "A lower learning rate usually fixes this."
             )
         self.poll_stop()
         current = self.writer.status.current_trial
