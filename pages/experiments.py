@@ -11,6 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from pages._experiment_view import show_experiment
 from pages._shared import (
     EXPERIMENT_KEY,
     badge_markdown,
@@ -19,32 +20,19 @@ from pages._shared import (
     presenting,
     read_project,
     runs_dir,
-    show_chart,
     start_experiment,
     use_app_navigation,
 )
-from tuning.analysis.experiment import ExperimentSummary, experiment_of
+from tuning.analysis.experiment import experiment_of
 from tuning.design.experiments import DEFAULTS, PRESET_PREFIX, experiment_from_form, suggested_values
 from tuning.design.forms import PRESETS
 from tuning.engine import jobs
 from tuning.errors import TuningError
-from tuning.plots.experiment import (
-    draw_experiment_curves,
-    draw_heatmap,
-    experiment_curves_data,
-    final_scores_figure,
-    heatmap_data,
-)
 from tuning.space.experiment import READY
-from tuning.space.hyperparameters import BY_NAME, HYPERPARAMETERS
-from tuning.space.specs import format_value
+from tuning.space.hyperparameters import HYPERPARAMETERS
 from tuning.store.status import read_status
 
 POLL_SECONDS = 2
-HOW_CURVES = "Each colour is one value; solid lines are validation, dotted ones training. Higher is better."
-HOW_FINAL = "The score each value reached at its last epoch; red bars failed."
-HOW_HEATMAP = "Each cell is one combination of the two values; brighter is better."
-
 use_app_navigation()
 st.title("Experiments")
 st.markdown("Change **one** thing, keep everything else fixed, and see what it does.")
@@ -132,22 +120,7 @@ def result_view(project_dir: Path, polling: bool) -> None:
     if summary is None:
         st.warning(f"{project_dir.name} is not an experiment.")
         return
-    describe(summary)
-    st.info(summary.conclusion or "Waiting for the first run to finish.", icon="💡")
-    if not len(result.curves):
-        return
-    show_chart(draw_experiment_curves(experiment_curves_data(summary, result.curves)), "experiments_curves", HOW_CURVES)
-    if len(summary.varied) == 2:
-        show_chart(draw_heatmap(heatmap_data(summary), objective=summary.objective), "experiments_heatmap", HOW_HEATMAP)
-    show_chart(final_scores_figure(summary), "experiments_final", HOW_FINAL)
-
-
-def describe(summary: ExperimentSummary) -> None:
-    varied = "; ".join(
-        f"**{BY_NAME[name].label.lower() if name in BY_NAME else name}** = {', '.join(format_value(v) for v in values)}"
-        for name, values in zip(summary.varied, summary.values, strict=True)
-    )
-    st.markdown(f"Varied {varied}; everything else as in: {summary.base}.")
+    show_experiment(result, summary, key="experiments")
 
 
 ready_buttons()
