@@ -18,9 +18,11 @@ from pages._shared import (
     BEST_MODEL_KEY,
     MONITOR_KEY,
     badge_markdown,
+    presenting,
     read_project,
     runs_dir,
     runs_dir_caption,
+    show_chart,
     use_app_navigation,
 )
 from tuning.bestmodel import (
@@ -54,6 +56,7 @@ EVALUATIONS_KEY = "best_model_evaluations"  # ModelChoice.signature() -> (Evalua
 FLASH_KEY = "best_model_flash"
 POLL_SECONDS = 2
 GALLERY_WIDTH = 96
+HOW_CONFUSION = "Rows are the true classes, columns what the model said; the diagonal is right, the rest mistakes."
 
 
 # ----- choosing a project --------------------------------------------------------------------------------
@@ -110,6 +113,8 @@ def best_summary(result: ProjectResult) -> None:
     middle.metric("Trial", f"{trial} (id {best.trial_id})")
     right.metric("Trials completed", len(result.completed))
     st.dataframe(trial_table(best), hide_index=True, key="best_model_hps")
+    if presenting():
+        return
     st.download_button(
         "Best hyperparameters (JSON)",
         best_hyperparameters_json(result),
@@ -165,8 +170,10 @@ def show_evaluation(evaluation: Evaluation, test_set: HeldOutSet) -> None:
         key="best_model_per_class",
         column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("precision", "recall", "f1")},
     )
-    st.plotly_chart(
-        plot_confusion(evaluation.y_true, evaluation.y_pred, evaluation.class_names), key="best_model_confusion"
+    show_chart(
+        plot_confusion(evaluation.y_true, evaluation.y_pred, evaluation.class_names),
+        "best_model_confusion",
+        HOW_CONFUSION,
     )
     show_gallery(evaluation, test_set)
 
@@ -243,7 +250,7 @@ def final_training(result: ProjectResult, polling: bool) -> None:
     if status.state != "none":
         final_progress(status, result.project_dir)
     final_controls(result, status)
-    if (path := final_model_path(result.project_dir)) and not status.is_active:
+    if (path := final_model_path(result.project_dir)) and not status.is_active and not presenting():
         st.download_button(
             "Final model (.keras)",
             path.read_bytes,

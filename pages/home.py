@@ -8,6 +8,7 @@ from pages._shared import (
     badge_markdown,
     open_experiment,
     open_monitor,
+    presenting,
     runs_dir,
     runs_dir_caption,
     score_text,
@@ -26,7 +27,8 @@ st.markdown(
     "Shape a search space for a small image classifier and let Keras Tuner search it in the background. "
     "Watch trial scores and learning curves while it trains, and see which hyperparameters mattered."
 )
-st.caption(runs_dir_caption())
+if not presenting():
+    st.caption(runs_dir_caption())
 
 if st.button("Start the quick demo", key="home_quick_demo", type="primary", icon="🚀"):
     try:
