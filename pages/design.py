@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from pages._shared import use_app_navigation
+from pages._shared import presenting, use_app_navigation
 from tuning.data import cifar10_cached
 from tuning.design import forms
 from tuning.design.estimate import estimate_seconds, measure_speed
@@ -144,13 +144,18 @@ def _tuner_section(slots: dict[str, Any]) -> None:
         _number("hyperband_iterations", "Hyperband: iterations", slots, min_value=0)
     else:
         _number("max_trials", "Max trials", slots, min_value=0)
-    _number("executions_per_trial", "Executions per trial (models trained per configuration)", slots, min_value=0)
-    _number("early_stopping_patience", "Early stopping patience in epochs (0 = off)", slots, min_value=0)
-    _number("seed", "Seed", slots, min_value=0)
     if tuner != "hyperband":
         captions = [forms.PRUNING_HELP[name] for name in PRUNING_RULES]
         st.radio("Stop hopeless trials early (pruning)", PRUNING_RULES, key=_key("pruning"), captions=captions)
         slots["pruning"] = st.empty()
+    if not presenting():  # technical settings keep their values while hidden
+        _technical_settings(slots)
+
+
+def _technical_settings(slots: dict[str, Any]) -> None:
+    _number("executions_per_trial", "Executions per trial (models trained per configuration)", slots, min_value=0)
+    _number("early_stopping_patience", "Early stopping patience in epochs (0 = off)", slots, min_value=0)
+    _number("seed", "Seed", slots, min_value=0)
     _number(
         "workers",
         "Worker processes (trials trained at once; 0 = auto, 1 = one process)",

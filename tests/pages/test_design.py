@@ -129,3 +129,20 @@ def test_start_creates_a_search_and_opens_the_monitor(
         while read_status(project).is_active and time.monotonic() < deadline:
             time.sleep(0.5)
     assert not read_status(project).is_active
+
+
+def test_presenter_mode_hides_technical_settings_and_keeps_their_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HPX_RUNS_DIR", str(tmp_path))
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    at.number_input(key="design_seed").set_value(7).run()
+    at.session_state["presenter_mode"] = True
+    at.run()
+    keys = {widget.key for widget in at.number_input}
+    assert "design_seed" not in keys and "design_workers" not in keys
+    assert "design_max_trials" in keys
+    assert config(at).seed == 7
+    at.number_input(key="design_max_trials").set_value(3).run()
+    assert (config(at).max_trials, config(at).seed) == (3, 7)
