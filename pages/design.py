@@ -13,6 +13,8 @@ import streamlit as st
 
 from pages._shared import presenting, use_app_navigation
 from tuning.data import cifar10_cached
+from tuning.data.digits import DIGITS_TEST_SIZE, DIGITS_TRAIN_SIZE
+from tuning.data.spec import DATASET_NAMES
 from tuning.design import forms
 from tuning.design.estimate import estimate_seconds, measure_speed
 from tuning.engine.jobs import start_search
@@ -24,6 +26,7 @@ from tuning.space.hyperparameters import BY_NAME, GROUPS, HYPERPARAMETERS, HPInf
 from tuning.space.pruning import RULES as PRUNING_RULES
 from tuning.space.specs import format_value
 
+DATASET_TITLES = {"synthetic": "Synthetic shapes", "digits": "Handwritten digits", "cifar10": "CIFAR-10"}
 FORM_KEY = "design_form"
 CONFIG_KEY = "design_config"
 SPEED_KEY = "design_speed"
@@ -172,14 +175,20 @@ def _technical_settings(slots: dict[str, Any]) -> None:
 
 def _data_section(slots: dict[str, Any]) -> None:
     st.subheader("Data")
-    dataset = st.radio("Dataset", ("synthetic", "cifar10"), key=_key("dataset"), horizontal=True)
+    dataset = st.radio("Dataset", DATASET_NAMES, key=_key("dataset"), horizontal=True, format_func=DATASET_TITLES.get)
     if dataset == "cifar10":
         cached = cifar10_cached()
         st.caption(f"CIFAR-10 is already downloaded ({cached})." if cached else "CIFAR-10 will be downloaded first.")
         st.text_input("Local CIFAR-10 archive or folder (optional)", key=_key("data_path"))
         slots["data.path"] = st.empty()
+    elif dataset == "digits":
+        st.caption(
+            f"Real handwritten digits 0-9 from scikit-learn (8x8 grey images, upscaled); works offline. "
+            f"{DIGITS_TRAIN_SIZE:,} images for training and validation (the subset size can be at most that), "
+            f"{DIGITS_TEST_SIZE} kept aside for the test set."
+        )
     else:
-        st.caption("Built-in synthetic images of ten shapes and patterns; works offline.")
+        st.caption("Built-in synthetic images of ten shapes and patterns (not CIFAR-10); works offline.")
     _number("train_size", "Training subset size (training + validation images)", slots, min_value=0, step=100)
     slots["data.train_size"] = slots.pop("train_size")
     st.slider("Validation split", 0.05, 0.9, key=_key("validation_split"), step=0.05)

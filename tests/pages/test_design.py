@@ -90,6 +90,18 @@ def test_invalid_train_size_disables_start_with_the_reason(app: AppTest) -> None
     assert any("integer >= 20" in m and not m.startswith("Start") for m in messages)
 
 
+def test_the_digits_can_be_chosen_and_say_how_many_images_they_have(app: AppTest) -> None:
+    app.button(key="design_preset_quick_demo").click().run()  # 2000 images, a test set of 1000
+    app.radio(key="design_dataset").set_value("digits").run()
+    assert any("handwritten digits" in c.value and "1,497 images" in c.value for c in app.caption)
+    assert any("digits has 1,797 images" in e.value and "at most 1497" in e.value for e in app.error)
+    assert app.button(key="design_start").disabled
+    app.number_input(key="design_train_size").set_value(1400).run()
+    assert not app.error and not app.button(key="design_start").disabled
+    data = config(app).data
+    assert (data.name, data.train_size, data.test_size) == ("digits", 1400, None)  # all 300 test images
+
+
 def test_hyperband_shows_its_plan(app: AppTest) -> None:
     app.radio(key="design_tuner").set_value("hyperband").run()
     app.number_input(key="design_hyperband_max_epochs").set_value(9).run()

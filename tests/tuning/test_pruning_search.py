@@ -21,7 +21,7 @@ from tuning.results import load_project
 from tuning.space.specs import Choice, Fixed
 from tuning.store.status import read_status
 
-CRAWL, GOOD = 1e-6, 5e-3  # a learning rate that leaves the model at chance, and one that learns
+CRAWL, GOOD = 1e-6, 2e-3  # a learning rate that leaves the model at chance, and one that learns by epoch 2
 
 
 def pruning_config(**fields):

@@ -149,7 +149,12 @@ def _add_run(commands: Any) -> None:
     run.add_argument("--config", type=Path, help="a JSON search configuration (see README); flags override it")
     run.add_argument("--tuner", choices=("random", "bayesian", "hyperband", "grid"), help="search algorithm")
     run.add_argument("--objective", choices=("val_accuracy", "val_loss"), help="what to optimise")
-    run.add_argument("--dataset", choices=("synthetic", "cifar10"), help="built-in synthetic images, or CIFAR-10")
+    run.add_argument(
+        "--dataset",
+        choices=DATASETS,
+        help="built-in synthetic images, scikit-learn's handwritten digits (real, offline; 1,497 training images: "
+        "use --train-size 1497 or less), or CIFAR-10",
+    )
     run.add_argument("--data-path", help="local cifar-10-python.tar.gz / cifar-10-binary.tar.gz or extracted folder")
     run.add_argument("--max-trials", type=int, help="number of trials (ignored by hyperband)")
     run.add_argument("--epochs", type=int, help="fix the training epochs of every trial")

@@ -1,15 +1,18 @@
-"""Datasets: CIFAR-10 (Keras' download cache or a local copy) and the built-in synthetic set.
+"""Datasets: CIFAR-10 (Keras' download cache or a local copy), the built-in synthetic set, and
+scikit-learn's handwritten digits (real images, offline).
 
 ``load_dataset(DataSpec(...))`` gives stratified training, validation and held-out test arrays;
 ``make_tf_dataset`` turns arrays into the ``tf.data`` pipeline a model trains on. TensorFlow is
 imported only when a pipeline is made or CIFAR-10 is downloaded.
 
-May import: ``tuning.errors``. Nothing of the engine or the search space.
+May import: ``tuning.errors`` (and numpy, scikit-learn and TensorFlow, lazily). Nothing of the engine or
+the search space.
 """
 
 from __future__ import annotations
 
 from tuning.data.cifar10 import CIFAR10_CLASSES, cifar10_cached, load_cifar10
+from tuning.data.digits import DIGITS_CLASSES, DIGITS_LABEL
 from tuning.data.loading import check_source, load_dataset, prepare_source
 from tuning.data.pipeline import make_tf_dataset
 from tuning.data.spec import Dataset, DataSpec, ProgressFn
@@ -18,6 +21,8 @@ from tuning.data.synthetic import SYNTHETIC_CLASSES, make_synthetic
 
 __all__ = [
     "CIFAR10_CLASSES",
+    "DIGITS_CLASSES",
+    "DIGITS_LABEL",
     "SYNTHETIC_CLASSES",
     "DataSpec",
     "Dataset",

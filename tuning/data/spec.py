@@ -9,12 +9,13 @@ from typing import Any
 
 import numpy as np
 
+from tuning.data.digits import DIGITS_TEST_SIZE, DIGITS_TOTAL, DIGITS_TRAIN_SIZE
 from tuning.errors import ConfigError
 
 ProgressFn = Callable[[str, float | None], None]
 """Receives (message, fraction done in 0..1, or None when unknown)."""
 
-DATASET_NAMES = ("synthetic", "cifar10")
+DATASET_NAMES = ("synthetic", "digits", "cifar10")
 NUM_CLASSES = 10
 MIN_TRAIN_SIZE = 2 * NUM_CLASSES  # one image per class for training and one for validation
 
@@ -81,6 +82,7 @@ class DataSpec:
                 f"expected None (all), 0 (none) or an integer >= {NUM_CLASSES} (one image per class); "
                 f"found {self.test_size!r}.",
             )
+        self._validate_digits_sizes()
         if self.train_size is not None:
             n_val = validation_count(self.train_size, split)
             if not NUM_CLASSES <= n_val <= self.train_size - NUM_CLASSES:
@@ -89,6 +91,22 @@ class DataSpec:
                     f"expected at least {NUM_CLASSES} validation and {NUM_CLASSES} training images (one per "
                     f"class); train_size={self.train_size} and validation_split={split} give {n_val} "
                     f"validation and {self.train_size - n_val} training images.",
+                )
+
+    def _validate_digits_sizes(self) -> None:
+        """The digits set is small and its size known: asking for more than it has is an error now."""
+        if self.name != "digits":
+            return
+        for field, size, available in (
+            ("train_size", self.train_size, DIGITS_TRAIN_SIZE),
+            ("test_size", self.test_size, DIGITS_TEST_SIZE),
+        ):
+            if size is not None and size > available:
+                raise ConfigError(
+                    f"data.{field}",
+                    f"digits has {DIGITS_TOTAL:,} images, {DIGITS_TRAIN_SIZE:,} for training and validation and "
+                    f"{DIGITS_TEST_SIZE} kept for testing; expected a {field} of at most {available} or None (all); "
+                    f"found {size}.",
                 )
 
 

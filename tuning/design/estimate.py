@@ -17,6 +17,7 @@ import sys
 import time
 
 import tuning
+from tuning.data.digits import DIGITS_TRAIN_SIZE
 from tuning.data.spec import validation_count
 from tuning.errors import TuningError
 from tuning.space.config import SearchConfig
@@ -85,7 +86,7 @@ def estimate_seconds(config: SearchConfig, images_per_second: float) -> float:
     if images_per_second <= 0:
         raise ValueError(f"images_per_second must be above 0, found {images_per_second}")
     search_plan = config.plan()
-    total = config.data.train_size or _SYNTHETIC_TRAIN
+    total = config.data.train_size or (DIGITS_TRAIN_SIZE if config.data.name == "digits" else _SYNTHETIC_TRAIN)
     validation = validation_count(total, config.data.validation_split)
     per_epoch = (total - validation) + _VALIDATION_COST * validation
     training = search_plan.epochs_expected * per_epoch * size_factor(config) / images_per_second
