@@ -314,3 +314,13 @@ def test_differences() -> None:
     assert SearchConfig().differences(SearchConfig(space=SearchSpace(learning_rate=Fixed(0.001)))) == [
         "space.learning_rate: 0.0001 to 0.01, log -> 0.001"
     ]
+
+
+def test_switching_to_the_digits_takes_all_of_them_unless_sizes_are_given() -> None:
+    config = SearchConfig().with_overrides(dataset="digits")
+    assert (config.data.name, config.data.train_size, config.data.test_size) == ("digits", None, None)
+    config.validate()
+    sized = SearchConfig().with_overrides(dataset="digits", train_size=500)
+    assert sized.data.train_size == 500
+    small = SearchConfig(data=DataSpec(train_size=400, test_size=100)).with_overrides(dataset="digits")
+    assert (small.data.train_size, small.data.test_size) == (400, 100)

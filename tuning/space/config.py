@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from tuning.data import DataSpec
+from tuning.data.digits import DIGITS_TEST_SIZE, DIGITS_TRAIN_SIZE
 from tuning.errors import ConfigError
 from tuning.space.hyperparameters import BY_NAME
 from tuning.space.plan import (
@@ -246,7 +247,7 @@ class SearchConfig:
                 raise ConfigError(key, unknown_name("setting", key, sorted(top | set(_DATA_OVERRIDES) | {"epochs"})))
             if key == "seed":
                 data_changes["seed"] = value
-        data = dataclasses.replace(self.data, **data_changes) if data_changes else self.data
+        data = dataclasses.replace(self.data, **_fitting(self.data, data_changes)) if data_changes else self.data
         return dataclasses.replace(self, space=space, data=data, **changes)
 
     def differences(self, other: SearchConfig) -> list[str]:
@@ -260,6 +261,19 @@ class SearchConfig:
 
 
 _SETTINGS = [item.name for item in dataclasses.fields(SearchConfig) if item.name not in ("space", "data")]
+
+
+def _fitting(data: DataSpec, changes: dict[str, Any]) -> dict[str, Any]:
+    """``changes`` to ``data``; a switch to the digits (1,497 + 300 images) takes all of them unless sizes
+    are given, where the sizes kept from before ask for more than there are."""
+    if changes.get("name") != "digits":
+        return changes
+    fitted = dict(changes)
+    for field_name, available in (("train_size", DIGITS_TRAIN_SIZE), ("test_size", DIGITS_TEST_SIZE)):
+        kept = getattr(data, field_name)
+        if field_name not in changes and kept is not None and kept > available:
+            fitted[field_name] = None
+    return fitted
 
 
 def _check_setting(config: SearchConfig, name: str) -> ConfigError | None:
