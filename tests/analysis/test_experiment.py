@@ -199,3 +199,18 @@ def test_curves_get_one_colour_per_value_in_the_given_order() -> None:
         ("train", (1, 2), (0.1, 0.3)),
     ]
     assert data.title == "Validation accuracy per epoch, one colour per learning rate"
+
+
+def test_validation_above_training_under_dropout_is_explained_and_small_gaps_are_not_reported() -> None:
+    dropout = floating("dropout", 0.0, 0.8)
+    runs = [
+        {"dropout": 0.0, "score": 0.60, "val": [0.5, 0.60], "train": [0.8, 0.71]},
+        {"dropout": 0.3, "score": 0.70, "val": [0.5, 0.70], "train": [0.5, 0.58]},
+    ]
+    conclusion = summary_of(experiment({"dropout": [0.0, 0.3]}, runs, space=(dropout,))).conclusion
+    assert conclusion.endswith(
+        "The gap between training and validation accuracy was 0.11 with dropout 0; with dropout 0.3 validation "
+        "scored above training, which is measured with dropout on."
+    )
+    runs = [lr_run(1e-3, [0.5, 0.9], [0.5, 0.95]), lr_run(1e-2, [0.4, 0.5], [0.4, 0.41])]
+    assert "gap" not in summary_of(experiment({"learning_rate": [1e-3, 1e-2]}, runs)).conclusion

@@ -25,6 +25,7 @@ from tuning.space.specs import format_value
 ACCURACY_NOISE = 0.02
 LOSS_NOISE = 0.05  # relative, for losses
 GAP_EFFECT = 0.05  # a change of the training-validation gap worth mentioning
+OVERFIT_GAP = 0.08  # a training-validation gap that shows over-fitting
 TIME_EFFECT = 1.5  # a ratio of durations worth mentioning
 CHANCE_MARGIN = 0.05
 _EXCEPTION_PREFIX = re.compile(r"^[\w.]*(Error|Exception): ")
@@ -355,18 +356,20 @@ def _marginals(summary: ExperimentSummary, runs: list[Run]) -> str:
 
 
 def _gap(summary: ExperimentSummary, runs: list[Run]) -> str:
-    """The training-validation gap, where it changed with the varied values."""
+    """The training-validation gap, where one value over-fits clearly and the gap changed with the values."""
     with_gap = [run for run in runs if run.gap is not None]
     if len(with_gap) < 2 or "acc" not in summary.objective:
         return ""
     widest = max(with_gap, key=lambda run: run.gap or 0.0)
     narrowest = min(with_gap, key=lambda run: run.gap or 0.0)
-    if (widest.gap or 0.0) - (narrowest.gap or 0.0) < max(GAP_EFFECT, 2 * _noise(summary, runs)):
+    wide, narrow = widest.gap or 0.0, narrowest.gap or 0.0
+    if wide < OVERFIT_GAP or wide - narrow < max(GAP_EFFECT, 2 * _noise(summary, runs)):
         return ""
-    return (
-        f"The gap between training and validation accuracy was {number(round(widest.gap or 0.0, 2))} with "
-        f"{_who(summary, widest)} and {number(round(narrowest.gap or 0.0, 2))} with {_who(summary, narrowest)}."
-    )
+    text = f"The gap between training and validation accuracy was {number(round(wide, 2))} with {_who(summary, widest)}"
+    if narrow < 0:
+        during = ", which is measured with dropout on" if "dropout" in summary.varied else ""
+        return f"{text}; with {_who(summary, narrowest)} validation scored above training{during}."
+    return f"{text} and {number(round(narrow, 2))} with {_who(summary, narrowest)}."
 
 
 def _peaks(summary: ExperimentSummary, runs: list[Run]) -> str:
