@@ -172,7 +172,10 @@ def test_two_varied_hyperparameters_say_which_mattered_more_and_fill_a_heatmap()
         {"conv_blocks": 2, "filters": 8, "score": 0.70, "val": [0.70]},
         {"conv_blocks": 2, "filters": 32, "score": 0.85, "val": [0.85]},
     ]
-    summary = summary_of(experiment({"conv_blocks": [1, 2], "filters": [8, 32]}, runs, space=space))
+    result = experiment({"filters": [8, 32], "conv_blocks": [1, 2]}, runs, space=space)  # keys sorted on disk
+    result.config["experiment"]["varied"] = ["conv_blocks", "filters"]
+    summary = summary_of(result)
+    assert summary.varied == ("conv_blocks", "filters")
     assert summary.runs[3].label == "convolutional blocks 2 · filters 32"
     assert summary.conclusion.startswith(
         "Best convolutional blocks 2 · filters 32: validation accuracy 85.0% after 1 epochs."

@@ -115,7 +115,11 @@ def test_the_experiment_is_a_grid_search_with_everything_else_fixed() -> None:
 
 def test_a_two_hyperparameter_grid_respects_conditions() -> None:
     experiment = Experiment(vary={"optimizer": ("sgd", "adam", "rmsprop"), "momentum": (0.0, 0.9)}, baseline=BASE)
-    assert experiment_config(experiment, SearchConfig()).max_trials == 5  # adam has no momentum
+    config = experiment_config(experiment, SearchConfig())
+    assert config.max_trials == 5  # adam has no momentum
+    sorted_json = json.loads(json.dumps(config.experiment, sort_keys=True))  # as the search folder keeps it
+    assert list(sorted_json["vary"]) == ["momentum", "optimizer"]
+    assert Experiment.from_dict(sorted_json).varied == ("optimizer", "momentum")
 
 
 def test_baseline_of_a_space_takes_middles_and_first_choices() -> None:

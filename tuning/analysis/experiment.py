@@ -26,7 +26,7 @@ ACCURACY_NOISE = 0.02
 LOSS_NOISE = 0.05  # relative, for losses
 GAP_EFFECT = 0.05  # a change of the training-validation gap worth mentioning
 OVERFIT_GAP = 0.08  # a training-validation gap that shows over-fitting
-TIME_EFFECT = 1.5  # a ratio of durations worth mentioning
+TIME_EFFECT = 2.0  # a ratio of durations worth mentioning (smaller ones are within the machine's noise)
 CHANCE_MARGIN = 0.05
 _EXCEPTION_PREFIX = re.compile(r"^[\w.]*(Error|Exception): ")
 # Hyperparameters that change how much computing a run takes; for the others a difference in time is
@@ -110,7 +110,9 @@ def experiment_of(result: ProjectResult) -> ExperimentSummary | None:
     spec = (result.config or {}).get("experiment")
     if not isinstance(spec, dict) or not isinstance(spec.get("vary"), dict) or not spec["vary"]:
         return None
-    varied = tuple(str(name) for name in spec["vary"])
+    order = spec.get("varied")
+    names = order if isinstance(order, list) and set(order) == set(spec["vary"]) else list(spec["vary"])
+    varied = tuple(str(name) for name in names)
     values = tuple(tuple(spec["vary"][name]) for name in varied)
     runs = tuple(_run(result, trial_id, row, varied) for trial_id, row in result.trials.iterrows())
     objective, direction = result.objective.name, result.objective.direction
@@ -288,7 +290,8 @@ def _best_and_worst(summary: ExperimentSummary, runs: list[Run]) -> list[str]:
     stuck = [run for run in rest if _at_chance(summary, run)]
     if stuck:
         parts.append(_stuck(summary, stuck))
-    others = [run for run in rest if run not in stuck]
+    noise = _noise(summary, runs)
+    others = [run for run in rest if run not in stuck and abs((best.final or 0.0) - (run.final or 0.0)) > noise]
     if others:
         worst = others[-1]
         parts.append(f"{_worst_phrase(summary, worst)}: {_score(summary, worst)}.")

@@ -48,6 +48,7 @@ class Experiment:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (``from_dict`` reads it back)."""
         return {
+            "varied": list(self.vary),  # the order, which JSON objects written with sorted keys lose
             "vary": {name: list(values) for name, values in self.vary.items()},
             "baseline": dict(self.baseline),
             "base": self.base,
@@ -59,7 +60,8 @@ class Experiment:
         """The experiment ``data`` describes; ConfigError (field ``experiment``) when it is malformed."""
         if not isinstance(data, dict) or not isinstance(data.get("vary"), dict) or not data["vary"]:
             raise ConfigError("experiment", f"expected an object with 'vary' and 'baseline'; found {data!r}")
-        vary = {str(name): tuple(values) for name, values in data["vary"].items() if isinstance(values, list)}
+        order = [name for name in data.get("varied") or [] if name in data["vary"]] or list(data["vary"])
+        vary = {str(name): tuple(data["vary"][name]) for name in order if isinstance(data["vary"][name], list)}
         baseline = data.get("baseline")
         if len(vary) != len(data["vary"]) or not isinstance(baseline, dict):
             raise ConfigError("experiment", "expected lists of values in 'vary' and an object in 'baseline'")
