@@ -74,7 +74,7 @@ def test_drawing_uses_svg_for_few_points_and_a_step_line() -> None:
     rows = [{"dropout": 0.1, "score": 0.5}, {"dropout": 0.2, "status": "RUNNING"}]
     figure = plot_history(make_result(rows, [DROPOUT]), by="time")
     assert isinstance(figure, go.Figure)
-    assert [type(t).__name__ for t in figure.data] == ["Scatter", "Scatter", "Scatter"]
+    assert [type(t).__name__ for t in figure.data] == ["Scatter", "Scatter"]  # completed, best (running: no score)
     assert figure.data[-1].line.shape == "hv"
     assert figure.layout.annotations[-1].text.startswith("No start or end times are known")
 
@@ -102,3 +102,15 @@ def test_ten_thousand_trials_in_time() -> None:
     assert time.perf_counter() - start < 3.0
     assert sum(len(t.x) for t in figure.data[:-1]) == 10_000
     assert all(isinstance(t, go.Scattergl) for t in figure.data)  # WebGL only where SVG would be slow
+
+
+def test_a_running_trial_without_a_score_is_left_out_and_the_axis_fits_the_real_scores() -> None:
+    rows = [{"dropout": 0.25, "score": 0.5}, {"dropout": 0.5, "status": "RUNNING"}]
+    data = history_data(make_result(rows, [DROPOUT]), highlight=["0001"])
+    assert [(p.status, p.x, p.y) for p in data.points] == [("COMPLETED", (1.0,), (0.5,))]
+    assert (data.best_x, data.best_y, data.no_score_y, data.notice) == ((1.0, 2.0), (0.5, 0.5), None, "")
+    assert (data.selected_x, data.selected_y) == ((), ())
+    alone = history_data(make_result([{"dropout": 0.5, "status": "RUNNING"}], [DROPOUT]))
+    assert (alone.points, alone.no_score_y, alone.notice) == ((), None, "No trial has a score yet.")
+    drawn = draw_history(alone)
+    assert all(y is None for trace in drawn.data for y in (trace.y or ()))  # nothing drawn at 0

@@ -47,3 +47,25 @@ def test_ten_thousand_trials_in_time() -> None:
     figure = plot_importance(result)
     assert time.perf_counter() - start < 5.0
     assert figure.data[0].y[-1] == "Learning rate"
+
+
+OPTUNA = Importance(
+    "val_loss", 12_000, ("a", "b"), ("Alpha", "Beta"), (0.75, 0.25), (), method="ped-anova", note="A sample."
+)
+
+
+def test_optuna_bars_have_no_error_bars_and_say_what_they_measure() -> None:
+    data = importance_data(make_result([], []), importances=OPTUNA)
+    assert data == ImportancePlot(
+        title="PED-ANOVA: what the best trials of val_loss depend on (12,000 completed trials)",
+        x_title="Share of the total importance (best 10% against all trials)",
+        labels=("Beta", "Alpha"),
+        means=(0.25, 0.75),
+        stds=(),
+        hover=("Beta (b): 25%", "Alpha (a): 75%"),
+        notice="",
+        note="A sample.",
+    )
+    figure = draw_importance(data)
+    assert figure.data[0].error_x.array is None
+    assert figure.layout.title.subtitle.text == "A sample."

@@ -6,6 +6,8 @@ is a sentinel below every real value, and the forest also sees an "active" indic
 Permutation importance shuffles one hyperparameter's column (and so its indicator with it) and measures
 how much worse the forest predicts the scores (R²). Means are clipped at zero and scaled to sum to 1; the
 standard deviations are scaled by the same factor. Fixed random states: the same trials give the same result.
+
+Optuna's PED-ANOVA and fANOVA estimators (``tuning.analysis.anova``) give the same ``Importance`` record.
 """
 
 from __future__ import annotations
@@ -28,11 +30,19 @@ TREES = 64
 REPEATS = 5
 MAX_ROWS = 2000  # rows used to fit the forest and to measure the permutations
 SEED = 0
+MEASURES = (
+    "Permutation importance: how much worse a random forest fitted to the scores predicts them when one "
+    "hyperparameter's values are shuffled."
+)
 
 
 @dataclass(frozen=True)
 class Importance:
-    """Importance of each hyperparameter, most important first; ``notice`` says why it is empty."""
+    """Importance of each hyperparameter, most important first; ``notice`` says why it is empty.
+
+    ``method`` names the estimator ("permutation", "ped-anova" or "fanova"); ``stds`` is empty when it gives
+    no spread; ``note`` says what was left out or sampled (shown with the result, which is not empty).
+    """
 
     objective: str
     n_trials: int
@@ -41,6 +51,8 @@ class Importance:
     means: tuple[float, ...]
     stds: tuple[float, ...]
     notice: str = ""
+    method: str = "permutation"
+    note: str = ""
 
     def of(self, name: str) -> float | None:
         """The importance of ``name`` (None when not computed)."""

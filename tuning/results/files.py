@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tuning.errors import SearchNotFoundError
-from tuning.store.paths import read_jsonl
+from tuning.store.paths import MAX_NESTING, read_jsonl, too_deep
 
 ORACLE = "oracle.json"
 OUR_CONFIG = Path("explorer") / "config.json"
@@ -101,7 +102,10 @@ class JsonRead:
     error: str | None = None
 
 
-MAX_JSON_BYTES = 64 * 2**20  # a Keras Tuner file larger than this is not read (oracle.json of 100,000 trials: ~30 MB)
+# The size cap per file: a Keras Tuner file larger than this is skipped with a notice, not read. The largest real
+# file is oracle.json, about 300 bytes per trial (100,000 trials: ~30 MB); a trial.json is a few kB.
+MAX_JSON_BYTES = 64 * 2**20
+TOO_DEEP = f"nested too deeply to be a Keras Tuner file (more than {MAX_NESTING} levels)"
 
 
 def read_json_file(path: Path, *, retries: int = RETRIES, delay: float = RETRY_DELAY_S) -> JsonRead:
@@ -116,22 +120,44 @@ def read_json_file(path: Path, *, retries: int = RETRIES, delay: float = RETRY_D
         if sig is None:
             return JsonRead(None, None)
         try:
-            if path.stat().st_size > MAX_JSON_BYTES:
-                return JsonRead(None, sig, f"larger than {MAX_JSON_BYTES >> 20} MB, not read")
-            data = json.loads(path.read_bytes())
+            content = _read_capped(path, sig[1])
+            if content is None:
+                size = f" ({_mb(sig[1])})" if sig[1] > MAX_JSON_BYTES else ""
+                return JsonRead(None, sig, f"larger than the {_mb(MAX_JSON_BYTES)} cap per file{size}, not read")
+            data = json.loads(content)
         except FileNotFoundError:
             return JsonRead(None, None)
         except RecursionError:  # hostile nesting: json recurses once per level
-            return JsonRead(None, sig, "nested too deeply to be a Keras Tuner file")
+            return JsonRead(None, sig, TOO_DEEP)
         except (OSError, ValueError) as exc:
             error = _describe(exc)
         else:
+            if isinstance(data, dict) and too_deep(data):
+                return JsonRead(None, sig, TOO_DEEP)
             if isinstance(data, dict):
                 return JsonRead(data, sig)
             error = f"expected a JSON object, found {type(data).__name__}"
         if attempt < retries:
             time.sleep(delay)
     return JsonRead(None, signature(path), error)
+
+
+def _read_capped(path: Path, size: int) -> bytes | None:
+    """The file's bytes; None when it holds more than ``MAX_JSON_BYTES`` (its stat ``size``, or what could be
+    read: it may have grown since). ``OSError`` for anything but a regular file (a FIFO would block, a device
+    never end)."""
+    if size > MAX_JSON_BYTES:
+        return None
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise OSError("not a regular file")
+    with open(path, "rb") as handle:
+        content = handle.read(MAX_JSON_BYTES + 1)
+    return None if len(content) > MAX_JSON_BYTES else content
+
+
+def _mb(size: int) -> str:
+    """A size in MB as people read it: "64 MB", "0.5 MB"."""
+    return f"{size / 2**20:.3g} MB"
 
 
 def _describe(exc: BaseException) -> str:

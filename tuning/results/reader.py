@@ -352,7 +352,7 @@ def _live_ids(oracle: dict[str, Any] | None) -> set[str]:
     """Trials the oracle is running or will retry: checked at every refresh whatever their file says."""
     oracle = oracle or {}
     ongoing = oracle.get("ongoing_trials")
-    ids = list(ongoing.values()) if isinstance(ongoing, dict) else list(ongoing or [])
+    ids = list(ongoing.values()) if isinstance(ongoing, dict) else list(ongoing) if isinstance(ongoing, list) else []
     retry = oracle.get("retry_queue")
     ids += list(retry) if isinstance(retry, list) else []
     return {str(i) for i in ids}

@@ -8,6 +8,7 @@ Hyperband's own ``tuner/*`` values are not hyperparameters and are left out.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -32,26 +33,49 @@ def parse_hyperparameter(item: Mapping[str, Any]) -> HyperparameterInfo | None:
     name = config["name"]
     conditions = _conditions(config)
     if kind == "fixed":
-        value = config.get("value")
+        value = scalar(config.get("value"))
         return HyperparameterInfo(name, "fixed", values=(value,), default=value, conditions=conditions)
     if kind == "boolean":
-        default = bool(config.get("default", False))
+        default = config.get("default") is True
         return HyperparameterInfo(name, "boolean", values=(False, True), default=default, conditions=conditions)
     if kind == "choice":
-        values = tuple(config.get("values") or ())
-        default = config.get("default")
+        values = _scalars(config.get("values"))
+        default = scalar(config.get("default"))
         default = values[0] if default is None and values else default
         return HyperparameterInfo(name, "choice", values=values, default=default, conditions=conditions)
     return _numeric(name, kind, config, conditions)
 
 
+def scalar(value: Any) -> Any:
+    """A JSON value as a hyperparameter's value: None, bool, str, or a number within float range; None for
+    anything else (a list, an object, an integer too large for a float)."""
+    if value is None or isinstance(value, (bool, str, float)):
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < 2**63 else None
+    return None
+
+
+def _scalars(values: Any) -> tuple[Any, ...]:
+    """The scalar items of a JSON list (see ``scalar``); () when it is not a list."""
+    return tuple(v for v in values if v is None or scalar(v) is not None) if isinstance(values, list) else ()
+
+
+def _number(value: Any) -> float | int | None:
+    """A finite number, or None (a string, a list, NaN, a huge integer...)."""
+    value = scalar(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value if math.isfinite(value) else None
+
+
 def _numeric(name: str, kind: str, config: Mapping[str, Any], conditions: tuple[Condition, ...]) -> HyperparameterInfo:
-    low, high = config.get("min_value"), config.get("max_value")
-    step = config.get("step")
+    low, high = _number(config.get("min_value")), _number(config.get("max_value"))
+    step = _number(config.get("step"))
     if kind == "int" and step is None:
         step = 1
     sampling = str(config.get("sampling") or "linear").lower()
-    default = config.get("default")
+    default = scalar(config.get("default"))
     return HyperparameterInfo(
         name,
         kind,
@@ -66,19 +90,20 @@ def _numeric(name: str, kind: str, config: Mapping[str, Any], conditions: tuple[
 
 def _conditions(config: Mapping[str, Any]) -> tuple[Condition, ...]:
     found = []
-    for item in config.get("conditions") or ():
+    items = config.get("conditions")
+    for item in items if isinstance(items, list) else ():
         cond = item.get("config", {}) if isinstance(item, Mapping) else {}
         if isinstance(cond, Mapping) and isinstance(cond.get("name"), str):
-            found.append(Condition(cond["name"], tuple(cond.get("values") or ())))
-    if config.get("parent_name"):  # keras-tuner before 1.0
-        found.append(Condition(str(config["parent_name"]), tuple(config.get("parent_values") or ())))
+            found.append(Condition(cond["name"], _scalars(cond.get("values"))))
+    if isinstance(config.get("parent_name"), str) and config["parent_name"]:  # keras-tuner before 1.0
+        found.append(Condition(config["parent_name"], _scalars(config.get("parent_values"))))
     return tuple(found)
 
 
 def parse_space(items: Iterable[Any]) -> tuple[HyperparameterInfo, ...]:
     """The hyperparameters of a saved space, in declaration order, each name once, ``tuner/*`` left out."""
     found: dict[str, HyperparameterInfo] = {}
-    for item in items:
+    for item in items if isinstance(items, (list, tuple)) else ():
         info = parse_hyperparameter(item) if isinstance(item, Mapping) else None
         if info is not None and not is_tuner_value(info.name) and info.name not in found:
             found[info.name] = info

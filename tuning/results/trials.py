@@ -77,6 +77,7 @@ def parse_trial(data: Mapping[str, Any], *, fallback_id: str) -> TrialRecord:
     hps = data.get("hyperparameters")
     hps = hps if isinstance(hps, Mapping) else {}
     values = hps.get("values") if isinstance(hps.get("values"), Mapping) else {}
+    space = hps.get("space")
     metrics = _metrics(data.get("metrics"))
     best_step = _int_or_none(data.get("best_step"))
     best = {name: history.best_value(best_step, direction_of(name)) for name, history in metrics.items()}
@@ -87,9 +88,9 @@ def parse_trial(data: Mapping[str, Any], *, fallback_id: str) -> TrialRecord:
         score=_float(data.get("score")),
         best_step=best_step,
         message=last_line(data.get("message")),
-        values=dict(values),
+        values={str(name): _plain(value) for name, value in values.items()},
         metrics=metrics,
-        space=tuple(hps.get("space") or ()),
+        space=tuple(space) if isinstance(space, list) else (),
         best_metrics=best,
     )
 
@@ -105,7 +106,8 @@ def _metrics(block: Any) -> dict[str, MetricHistory]:
             continue
         direction = history.get("direction")
         observations = []
-        for obs in history.get("observations") or ():
+        found_observations = history.get("observations")
+        for obs in found_observations if isinstance(found_observations, list) else ():
             if isinstance(obs, Mapping):
                 step = _int_or_none(obs.get("step"))
                 observations.append((0 if step is None else step, _mean(obs.get("value"))))
@@ -117,7 +119,12 @@ def _mean(value: Any) -> float:
     """The mean of one observation's values (one per execution); NaN when none is a number."""
     items = value if isinstance(value, list) else [value]
     numbers = [_float(v) for v in items]
-    return math.fsum(numbers) / len(numbers) if numbers else math.nan
+    if not numbers:
+        return math.nan
+    try:
+        return math.fsum(numbers) / len(numbers)
+    except (OverflowError, ValueError):  # huge values, or inf and -inf together
+        return sum(numbers) / len(numbers)
 
 
 def _float(value: Any) -> float:
@@ -125,17 +132,29 @@ def _float(value: Any) -> float:
         return math.nan
     try:
         return float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        return math.inf if value > 0 else -math.inf
     except (TypeError, ValueError):
         return math.nan
 
 
 def _int_or_none(value: Any) -> int | None:
+    """An integer that fits 64 bits (steps, epochs), or None."""
     if isinstance(value, bool) or value is None:
         return None
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError, OverflowError):
         return None
+    return number if abs(number) < 2**63 else None
+
+
+def _plain(value: Any) -> Any:
+    """A hyperparameter's value as found, except an integer too large for 64 bits: a float (infinite beyond
+    float range), so that every number in a column converts to float."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
+        return _float(value)
+    return value
 
 
 def last_line(message: Any) -> str | None:

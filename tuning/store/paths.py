@@ -122,13 +122,27 @@ def file_size(path: Path) -> int:
         return 0
 
 
+MAX_NESTING = 64  # levels of JSON arrays and objects; Keras Tuner's files and ours use fewer than 12
+
+
+def too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
+    """Whether ``value`` nests arrays and objects more than ``limit`` levels (walked level by level, without
+    recursion: what ``copy.deepcopy``, ``repr`` or a JSON encoder would do to it could overflow the stack)."""
+    level = [value]
+    for _ in range(limit):
+        level = [v for c in level for v in (c.values() if type(c) is dict else c) if type(v) in (dict, list)]
+        if not level:
+            return False
+    return True
+
+
 def read_json(path: Path) -> dict[str, Any] | None:
-    """The JSON object in ``path``, or None when it is missing or unreadable."""
+    """The JSON object in ``path``, or None when it is missing, unreadable or hostile (nested too deeply)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: hostile nesting
         return None
-    return data if isinstance(data, dict) else None
+    return data if isinstance(data, dict) and not too_deep(data) else None
 
 
 def read_jsonl(path: Path, *, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
@@ -147,9 +161,9 @@ def read_jsonl(path: Path, *, offset: int = 0) -> tuple[list[dict[str, Any]], in
     for line in chunk[:end].splitlines():
         try:
             record = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: hostile nesting
             continue
-        if isinstance(record, dict):
+        if isinstance(record, dict) and not too_deep(record):
             records.append(record)
     return records, offset + end
 

@@ -8,6 +8,7 @@ that finds the state "running" but the lock free knows the runner was killed: th
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -71,8 +72,12 @@ class SearchStatus:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SearchStatus:
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
+        """The status in ``data``; a value of the wrong type (a damaged or hostile file) keeps its default."""
+        fields = cls.__dataclass_fields__
+        status = cls(**{k: v for k, v in data.items() if k in fields and _fits(str(fields[k].type), v)})
+        if status.best is not None and not _fits("float | None", status.best.get("score")):
+            status.best = None  # pages and the command line print its score as a number
+        return status
 
     @property
     def is_active(self) -> bool:
@@ -146,10 +151,24 @@ def _runner_alive(paths: SearchPaths, status: SearchStatus) -> bool:
     return fresh and status.pid is not None and _pid_exists(status.pid)
 
 
+def _fits(annotation: str, value: Any) -> bool:
+    """Whether ``value`` has the type a field declares (``"int"``, ``"float | None"``, ``"dict[str, int]"``)."""
+    kinds = [part.strip().split("[")[0] for part in annotation.split("|")]
+    if value is None:
+        return "None" in kinds
+    if isinstance(value, bool):
+        return "bool" in kinds
+    if isinstance(value, (int, float)) and not (abs(value) < 2**63 and math.isfinite(value)):
+        return False  # NaN, infinities and numbers no counter or clock reaches
+    allowed = {"str": str, "int": int, "float": (int, float), "dict": dict, "list": list}
+    checked = [allowed[kind] for kind in kinds if kind in allowed]
+    return not checked or any(isinstance(value, kind) for kind in checked)  # another type: not checked
+
+
 def _pid_exists(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # OverflowError: a pid no process can have
         return False
     except PermissionError:
         return True
