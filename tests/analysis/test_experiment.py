@@ -217,3 +217,20 @@ def test_validation_above_training_under_dropout_is_explained_and_small_gaps_are
     )
     runs = [lr_run(1e-3, [0.5, 0.9], [0.5, 0.95]), lr_run(1e-2, [0.4, 0.5], [0.4, 0.41])]
     assert "gap" not in summary_of(experiment({"learning_rate": [1e-3, 1e-2]}, runs)).conclusion
+
+
+def test_an_effect_that_reverses_with_the_other_hyperparameter_is_named() -> None:
+    space = (choice("optimizer", "sgd", "adam", "rmsprop"), floating("momentum", 0.0, 0.99))
+    runs = [
+        {"optimizer": "sgd", "momentum": 0.0, "score": 0.75, "val": [0.75]},
+        {"optimizer": "sgd", "momentum": 0.9, "score": 0.985, "val": [0.985]},
+        {"optimizer": "adam", "momentum": None, "score": 0.99, "val": [0.99]},
+        {"optimizer": "rmsprop", "momentum": 0.0, "score": 0.985, "val": [0.985]},
+        {"optimizer": "rmsprop", "momentum": 0.9, "score": 0.665, "val": [0.665]},
+    ]
+    vary = {"optimizer": ["sgd", "adam", "rmsprop"], "momentum": [0.0, 0.9]}
+    conclusion = summary_of(experiment(vary, runs, space=space)).conclusion
+    assert (
+        "The effect of momentum depended on optimizer: with optimizer sgd, momentum 0 -> 0.9 took it from 75.0% "
+        "to 98.5%; with optimizer rmsprop, momentum 0 -> 0.9 took it from 98.5% to 66.5%." in conclusion
+    )

@@ -25,6 +25,7 @@ from tuning.space.specs import format_value
 ACCURACY_NOISE = 0.02
 LOSS_NOISE = 0.05  # relative, for losses
 GAP_EFFECT = 0.05  # a change of the training-validation gap worth mentioning
+LOSS_RISE = 1.25  # a validation loss this many times its lowest, at the end, shows over-fitting
 OVERFIT_GAP = 0.08  # a training-validation gap that shows over-fitting
 TIME_EFFECT = 2.0  # a ratio of durations worth mentioning (smaller ones are within the machine's noise)
 CHANCE_MARGIN = 0.05
@@ -51,6 +52,7 @@ class Run:
     train_final: float | None
     duration_s: float | None
     message: str | None
+    val_loss: tuple[float, ...] = ()  # per epoch, for over-fitting: validation loss rising again
 
     @property
     def finished(self) -> bool:
@@ -156,6 +158,7 @@ def _run(result: ProjectResult, trial_id: Any, row: pd.Series, varied: tuple[str
         train_final=float(train.iloc[-1]) if len(train) and math.isfinite(train.iloc[-1]) else None,
         duration_s=_plain(row.get("duration_s")),
         message=str(message) if isinstance(message, str) and message else None,
+        val_loss=tuple(float(v) for v in _curve(result.curves, str(trial_id), "val_loss")),
     )
 
 
@@ -355,7 +358,30 @@ def _marginals(summary: ExperimentSummary, runs: list[Run]) -> str:
     _, name, means = effects[0]
     averages = ", ".join(f"{value}: {score_text(mean, summary.objective)}" for value, mean in means.items())
     other = hp_phrase(effects[1][1])
-    return f"{hp_phrase(name).capitalize()} mattered more (averaged over {other}: {averages})."
+    text = f"{hp_phrase(name).capitalize()} mattered more (averaged over {other}: {averages})."
+    return _join([text, _interaction(summary, runs)])
+
+
+def _interaction(summary: ExperimentSummary, runs: list[Run]) -> str:
+    """When the second hyperparameter's effect goes opposite ways for different values of the first."""
+    noise = _noise(summary, runs)
+    changes = []
+    for first in summary.values[0]:
+        row = {run.values[1]: run for run in runs if run.values[0] == first and run.values[1] is not None}
+        ends = [row[value] for value in summary.values[1] if value in row]
+        if len(ends) >= 2 and abs((ends[-1].final or 0.0) - (ends[0].final or 0.0)) > noise:
+            changes.append((first, ends[0], ends[-1]))
+    ups = [c for c in changes if (c[2].final or 0.0) > (c[1].final or 0.0)]
+    downs = [c for c in changes if c not in ups]
+    if not ups or not downs:
+        return ""
+    first, second = hp_phrase(summary.varied[0]), hp_phrase(summary.varied[1])
+    steps = "; ".join(
+        f"with {first} {_value_text(value)}, {second} {_value_text(a.values[1])} -> {_value_text(b.values[1])} "
+        f"took it from {score_text(a.final, summary.objective)} to {score_text(b.final, summary.objective)}"
+        for value, a, b in (ups[0], downs[0])
+    )
+    return f"The effect of {second} depended on {first}: {steps}."
 
 
 def _gap(summary: ExperimentSummary, runs: list[Run]) -> str:
@@ -376,7 +402,8 @@ def _gap(summary: ExperimentSummary, runs: list[Run]) -> str:
 
 
 def _peaks(summary: ExperimentSummary, runs: list[Run]) -> str:
-    """Runs whose validation score peaked well before their last epoch and then fell back: over-fitting."""
+    """Over-fitting: the validation score peaked well before the last epoch and fell back, or the validation
+    loss rose again well above its lowest; said of the longest such run."""
     noise = _noise(summary, runs)
     sign = 1 if summary.direction == "max" else -1
     late = [
@@ -385,14 +412,34 @@ def _peaks(summary: ExperimentSummary, runs: list[Run]) -> str:
         if run.best_epoch is not None and run.best is not None and run.final is not None
         and run.best_epoch < run.epochs - 1 and sign * (run.best - run.final) > noise
     ]  # fmt: skip
-    if not late:
+    if late:
+        run = max(late, key=lambda run: run.epochs)
+        return (
+            f"With {_who(summary, run)}, {metric_label(summary.objective)} peaked at "
+            f"{score_text(run.best, summary.objective)} in epoch {run.best_epoch} and ended at "
+            f"{score_text(run.final, summary.objective)}: more epochs over-fitted."
+        )
+    rising = [run for run in runs if _loss_rise(run) is not None]
+    if not rising:
         return ""
-    run = max(late, key=lambda run: run.epochs)
+    run = max(rising, key=lambda run: run.epochs)
+    low_epoch, low, last = _loss_rise(run) or (0, 0.0, 0.0)
     return (
-        f"With {_who(summary, run)}, {metric_label(summary.objective)} peaked at "
-        f"{score_text(run.best, summary.objective)} in epoch {run.best_epoch} and ended at "
-        f"{score_text(run.final, summary.objective)}: more epochs over-fitted."
+        f"With {_who(summary, run)} the validation loss was lowest in epoch {low_epoch} ({number(round(low, 3))}) "
+        f"and rose to {number(round(last, 3))} by epoch {len(run.val_loss)}: the network began to memorise "
+        "its training images (over-fitting)."
     )
+
+
+def _loss_rise(run: Run) -> tuple[int, float, float] | None:
+    """(epoch of the lowest validation loss, that loss, the last one) when it rose clearly after an early low."""
+    losses = [v for v in run.val_loss if math.isfinite(v)]
+    if len(losses) < 4 or len(losses) != len(run.val_loss):
+        return None
+    low_index = min(range(len(losses)), key=losses.__getitem__)
+    if low_index >= len(losses) - 2 or losses[-1] < LOSS_RISE * losses[low_index]:
+        return None
+    return low_index + 1, losses[low_index], losses[-1]
 
 
 def _times(summary: ExperimentSummary, runs: list[Run]) -> str:

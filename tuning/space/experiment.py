@@ -283,7 +283,6 @@ READY: dict[str, ReadyExperiment] = {
             "Show me which optimizer learns fastest",
             {"optimizer": ("sgd", "adam", "rmsprop"), "momentum": (0.0, 0.9)},
             "plain SGD, SGD with momentum, Adam and RMSprop at the same learning rate",
-            changes={"learning_rate": 1e-2},
         ),
         ReadyExperiment(
             "activation",
@@ -306,7 +305,7 @@ READY: dict[str, ReadyExperiment] = {
             "How many epochs are enough?",
             "Show me how many epochs are enough",
             {"epochs": (2, 6, 20)},
-            "too few under-fit; too many over-fit a small training set: validation stops improving",
+            "too few under-fit: the curves still rise when training stops; on few images training runs ahead",
             train_size=300,
             changes={"dense_units": 256, "batch_norm": False, "learning_rate": 1e-3},
         ),
