@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from tests.analysis.make import choice, floating, integer, make_result
@@ -233,4 +234,24 @@ def test_an_effect_that_reverses_with_the_other_hyperparameter_is_named() -> Non
     assert (
         "The effect of momentum depended on optimizer: with optimizer sgd, momentum 0 -> 0.9 took it from 75.0% "
         "to 98.5%; with optimizer rmsprop, momentum 0 -> 0.9 took it from 98.5% to 66.5%." in conclusion
+    )
+
+
+def test_validation_loss_rising_again_is_called_over_fitting() -> None:
+    epochs = integer("epochs", 1, 100)
+    result = experiment(
+        {"epochs": [2, 8]},
+        [
+            {"epochs": 2, "score": 0.5, "val": [0.4, 0.5]},
+            {"epochs": 8, "score": 0.8, "val": [0.5, 0.6, 0.7] + [0.8] * 5},
+        ],
+        space=(epochs,),
+    )
+    losses = [1.0, 0.6, 0.5, 0.4, 0.45, 0.5, 0.55, 0.6]
+    extra = curves_frame([("0001", 0, e, "val_loss", v) for e, v in enumerate(losses, start=1)], "engine")
+    result.curves = pd.concat([result.curves, extra], ignore_index=True)
+    conclusion = summary_of(result).conclusion
+    assert conclusion.endswith(
+        "With epochs 8 the validation loss was lowest in epoch 4 (0.4) and rose to 0.6 by epoch 8: the network "
+        "began to memorise its training images (over-fitting)."
     )
