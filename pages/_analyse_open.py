@@ -23,6 +23,9 @@ SHOWN_KEY = "analyse_shown"  # the project drawn last
 PER_PROJECT_KEYS = (
     "analyse_states",
     "analyse_table",
+    "analyse_sort",
+    "analyse_descending",
+    "analyse_page",
     "analyse_metric",
     "analyse_interaction_x",
     "analyse_interaction_y",

@@ -1,4 +1,10 @@
-"""Analyse page, part 2: the tabs (figures, findings, comparison, downloads, narrow and search again)."""
+"""Analyse page, part 2: the views (figures, findings, comparison, downloads, narrow and search again).
+
+Only the open view is drawn (``pages/analyse.py``). A view with widgets of its own is a fragment: changing
+its metric, axes or comparison reruns that view alone. Figures and results are kept per project state
+(``pages._cache.kept``), shared by reruns and browser tabs, and every chart draws a bounded sample of the
+trials beyond its cap (``tuning.plots.bounded``).
+"""
 
 from __future__ import annotations
 
@@ -9,24 +15,24 @@ import pandas as pd
 import streamlit as st
 
 from pages._analyse_open import EXTRA_KEY
-from pages._shared import read_project
+from pages._cache import kept
+from pages._shared import presenting, read_project, show_chart
+from tuning.analysis.anova import MEASURES as ANOVA_MEASURES
+from tuning.analysis.anova import optuna_importance
 from tuning.analysis.compare import ComparisonError
 from tuning.analysis.findings import findings
+from tuning.analysis.importance import MEASURES as PERMUTATION_MEASURES
 from tuning.analysis.importance import Importance
 from tuning.design.narrow import Narrowed, best_trials, narrow_config
 from tuning.errors import ExportError, TuningError
 from tuning.export import to_csv, to_html, to_json, to_python
 from tuning.export.common import clean
+from tuning.plots.bounded import bounded_curves, bounded_history, bounded_hyperband, bounded_parallel, bounded_slices
 from tuning.plots.comparison import plot_comparison
-from tuning.plots.curves import plot_curves
-from tuning.plots.history import plot_history
 from tuning.plots.importance import plot_importance
 from tuning.plots.interaction import plot_interaction
-from tuning.plots.parallel import plot_parallel
-from tuning.plots.slices import plot_slices
 from tuning.results import ProjectResult
 
-MEMO_KEY = "analyse_memo"
 PREFILL_KEY = "design_prefill"
 PREFILL_NOTE_KEY = "design_prefill_note"
 DESIGN_PAGE = "pages/design.py"
@@ -35,49 +41,47 @@ T = TypeVar("T")
 
 # ----- per-project memo ----------------------------------------------------------------------------------
 def memo(result: ProjectResult, what: str, compute: Callable[[], T]) -> T:
-    """``compute()``, kept for this project until its trials change (so reruns do not recompute it)."""
-    trials = result.trials
-    ended = trials["ended_at"].max() if len(trials) else None
-    ended = None if ended is None or pd.isna(ended) else float(ended)  # NaN never equals itself
-    fingerprint = (len(trials), tuple(trials["status"].value_counts().sort_index().items()), ended)
-    store: dict[tuple[str, str], tuple[Any, Any]] = st.session_state.setdefault(MEMO_KEY, {})
-    key = (str(result.project_dir), what)
-    if key not in store or store[key][0] != fingerprint:
-        store[key] = (fingerprint, compute())
-    return store[key][1]
+    """``compute()``, kept for this project until its trials change (shared by reruns and browser tabs)."""
+    return kept(result, what, compute)
+
+
+def _ids(selected: Sequence[str]) -> str:
+    return ",".join(selected)
 
 
 # ----- figures and findings ----------------------------------------------------------------------------
 def chart(figure: Any, key: str, how: str) -> None:
-    st.plotly_chart(figure, key=key)
-    st.caption("How to read it: " + how)
+    show_chart(figure, key)  # larger in presenter mode
+    st.caption(("**How to read it:** " if presenting() else "How to read it: ") + how)
 
 
 def progress_tab(result: ProjectResult, selected: list[str]) -> None:
     how = "each dot is a trial's score; the black step line is the best score reached so far. "
-    chart(plot_history(result, highlight=selected), "analyse_history", how + "A flat line means no progress.")
+    figure = memo(result, f"history:{_ids(selected)}", lambda: bounded_history(result, highlight=selected))
+    chart(figure, "analyse_history", how + "A flat line means no progress.")
     if result.completed.empty:
         st.info("No completed trial yet: parallel coordinates need at least one.")
         return
     how = "each line is a completed trial crossing every hyperparameter's axis; colour is the score (yellow is "
     how += "best). Drag along an axis to keep only the lines through that range; selected trials stay in colour."
-    chart(plot_parallel(result, highlight=selected), "analyse_parallel", how)
+    chart(memo(result, f"parallel:{_ids(selected)}", lambda: bounded_parallel(result, highlight=selected)),
+          "analyse_parallel", how)  # fmt: skip
 
 
+@st.fragment
 def curves_tab(result: ProjectResult, selected: list[str]) -> None:
     found = {str(m).removeprefix("val_") for m in result.curves["metric"].unique()}
     metrics = sorted(found, key=lambda m: (m != "loss", m)) or ["loss"]
     metric = st.selectbox("Metric", metrics, key="analyse_metric")
     how = "thin lines are every trial, thick ones the best (or selected) trials; a widening gap between "
-    chart(
-        plot_curves(result, metric, highlight=selected),
-        "analyse_curves",
-        how + "training and validation is overfitting.",
+    figure = memo(
+        result, f"curves:{metric}:{_ids(selected)}", lambda: bounded_curves(result, metric, highlight=selected)
     )
+    chart(figure, "analyse_curves", how + "training and validation is overfitting.")
 
 
 def slices_tab(result: ProjectResult, selected: list[str]) -> None:
-    figures = plot_slices(result, highlight=selected)
+    figures = memo(result, f"slices:{_ids(selected)}", lambda: bounded_slices(result, highlight=selected))
     if not figures:
         st.info("No hyperparameter varied in this search: nothing to slice.")
     how = "each point is a completed trial; the red line (ranges) or the boxes (choices) show the typical score."
@@ -88,10 +92,18 @@ def slices_tab(result: ProjectResult, selected: list[str]) -> None:
 def importance_tab(result: ProjectResult, found: Importance) -> None:
     if found.notice:
         st.info(found.notice)
-    how = "the longer the bar, the more the score depended on that hyperparameter (error bars: uncertainty)."
-    chart(plot_importance(result, importances=found), "analyse_importance", how)
+    anova = memo(result, "importance_ped_anova", lambda: optuna_importance(result))
+    how = "the longer the bar, the more the score depended on that hyperparameter"
+    left, right = st.columns(2)
+    with left:
+        st.caption(PERMUTATION_MEASURES)
+        chart(plot_importance(result, importances=found), "analyse_importance", how + " (error bars: uncertainty).")
+    with right:
+        st.caption(ANOVA_MEASURES["ped-anova"])
+        chart(plot_importance(result, importances=anova), "analyse_importance_ped_anova", how + ".")
 
 
+@st.fragment
 def interaction_tab(result: ProjectResult) -> None:
     names = [hp.name for hp in result.space if hp.varies and hp.column in result.trials]
     if len(names) < 2:
@@ -104,7 +116,7 @@ def interaction_tab(result: ProjectResult) -> None:
         st.warning("Choose two different hyperparameters.")
         return
     how = "each cell is the mean score of the trials in it (hover for how many); blank cells had no trial."
-    chart(plot_interaction(result, x, y), "analyse_interaction", how)
+    chart(memo(result, f"interaction:{x}:{y}", lambda: plot_interaction(result, x, y)), "analyse_interaction", how)
 
 
 def findings_tab(result: ProjectResult, found: Importance) -> None:
@@ -122,6 +134,7 @@ def findings_tab(result: ProjectResult, found: Importance) -> None:
             break
 
 
+@st.fragment
 def compare_tab(result: ProjectResult, labels: dict[str, str]) -> None:
     others = [p for p in [*labels, *st.session_state.get(EXTRA_KEY, [])] if p != str(result.project_dir)]
     chosen = st.multiselect("Compare with", others, key="analyse_compare", format_func=lambda p: labels.get(p, p))
@@ -137,6 +150,7 @@ def compare_tab(result: ProjectResult, labels: dict[str, str]) -> None:
     chart(figure, "analyse_comparison", how + "scoring at most a value (curves further to the good side are better).")
 
 
+@st.fragment
 def downloads_tab(result: ProjectResult) -> None:
     name = result.name
     st.download_button(
@@ -162,6 +176,7 @@ def downloads_tab(result: ProjectResult) -> None:
 
 
 # ----- narrow and search again -------------------------------------------------------------------------
+@st.fragment
 def narrow_tab(result: ProjectResult, selected: list[str]) -> None:
     if selected:
         trial_ids: Sequence[str] = selected
@@ -199,3 +214,9 @@ def open_design(narrowed: Narrowed) -> None:
         f"(trials {', '.join(narrowed.trial_ids)}). Check it, then start the search."
     )
     st.switch_page(DESIGN_PAGE)
+
+
+def hyperband_tab(result: ProjectResult, selected: list[str]) -> None:
+    how = "each row is a bracket; trials move right as they get more epochs, lines join a trial to its promotion."
+    figure = memo(result, f"hyperband:{_ids(selected)}", lambda: bounded_hyperband(result, highlight=selected))
+    chart(figure, "analyse_hyperband", how)

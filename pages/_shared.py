@@ -1,7 +1,9 @@
 """Small helpers the pages share: the runs folder, cached project readers, state badges, the quick demo.
 
 This is the one module through which pages read searches repeatedly: a ``ProjectReader`` per project
-folder is kept in ``st.session_state`` so each poll of the monitor re-reads only what changed on disk.
+folder is kept for the whole server (shared by sessions and browser tabs, at most ``READERS`` of them, each
+used by one session at a time), so each poll of the monitor re-reads only what changed on disk and a second
+tab on the same project does not read it again.
 """
 
 from __future__ import annotations
@@ -62,7 +64,8 @@ MONITOR_KEY = "monitor_search"
 MONITOR_PAGE = "pages/monitor.py"
 BEST_MODEL_KEY = "best_model_project"  # the project folder the best-model page shows
 BEST_MODEL_PAGE = "pages/best_model.py"
-_READERS_KEY = "_shared_project_readers"
+READERS = 8  # project readers kept (each holds its project's tables); the least recently used goes first
+READER_TTL_S = 3600
 _STARTS_KEY = "_shared_started_searches"
 _ENTRY_RERUNS_KEY = "_shared_entry_reruns"
 ENTRY_POINT = "app.py"
@@ -178,13 +181,16 @@ def note_started(project_dir: str | Path) -> None:
     st.session_state.setdefault(_STARTS_KEY, {})[str(Path(project_dir).absolute())] = time.time()
 
 
+@st.cache_resource(max_entries=READERS, ttl=READER_TTL_S, show_spinner=False)
+def _reader(folder: str) -> tuple[ProjectReader, threading.Lock]:
+    return ProjectReader(folder), threading.Lock()
+
+
 def read_project(project_dir: str | Path) -> ProjectResult:
-    """The project as it is on disk now, re-reading only what changed since this session's last read."""
-    readers: dict[str, ProjectReader] = st.session_state.setdefault(_READERS_KEY, {})
-    key = str(Path(project_dir).absolute())
-    if key not in readers:
-        readers[key] = ProjectReader(key)
-    return readers[key].refresh()
+    """The project as it is on disk now, re-reading only what changed since the server's last read of it."""
+    reader, lock = _reader(str(Path(project_dir).absolute()))
+    with lock:
+        return reader.refresh()
 
 
 def open_monitor(project_name: str) -> None:
@@ -230,8 +236,8 @@ def presenting() -> bool:
 
 def show_chart(figure: go.Figure, key: str, how: str | None = None) -> None:
     """A Plotly chart; in presenter mode with larger text and height, and its "how to read it" as a caption."""
-    if presenting():
-        figure.update_layout(font={"size": PRESENTER_FONT}, height=PRESENTER_HEIGHT)
+    if presenting():  # a copy: the figure may be cached and shared with views not presenting
+        figure = go.Figure(figure).update_layout(font={"size": PRESENTER_FONT}, height=PRESENTER_HEIGHT)
     st.plotly_chart(figure, key=key)
     if how and presenting():
         st.caption(f"**How to read it:** {how}")

@@ -1,7 +1,12 @@
 """Monitor: one search's state, progress and controls, and its results, live while it runs.
 
 The live part is a fragment that re-reads the status and (incrementally) the project every two seconds
-while the search is active, and stops polling once it is not. Nothing here trains or waits on training.
+while the search is active, and stops polling once it is not. It sends only what changes while a trial
+trains: the state, progress, the running trial's learning curve and the log's tail, so a poll's size does
+not grow with the finished trials. The finished trials' table and charts are drawn by the whole page, once
+per finished trial (the fragment reruns the page when the count of finished trials changes), from figures
+kept per project state (``pages._cache``) and bounded whatever the number of trials
+(``tuning.plots.bounded``). Nothing here trains or waits on training.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from pages._cache import kept
 from pages._shared import (
     MONITOR_KEY,
     badge_markdown,
@@ -25,9 +31,7 @@ from pages._shared import (
 from tuning.engine import jobs
 from tuning.errors import TuningError
 from tuning.export.tables import display_table
-from tuning.plots.curves import plot_curves
-from tuning.plots.history import plot_history
-from tuning.plots.parallel import plot_parallel
+from tuning.plots.bounded import bounded_curves, bounded_history, bounded_parallel, trial_curves
 from tuning.results import ProjectResult
 from tuning.store.paths import SearchPaths, tail_text
 from tuning.store.status import SearchStatus, read_status
@@ -36,6 +40,10 @@ from tuning.store.workers import workers_table
 POLL_SECONDS = 2
 RESUMABLE = ("stopped", "interrupted", "failed")
 FLASH_KEY = "monitor_flash"
+SEEN_KEY = "monitor_seen"  # (search, finished trials) the page drew last
+METRIC_KEY = "monitor_metric"
+LISTED = 10
+LAZY_ROWS = 1_000  # failed or pruned trials named one by one; the others are counted
 
 use_app_navigation()
 st.title("Monitor a search")
@@ -108,56 +116,84 @@ def progress(status: SearchStatus, objective: str) -> None:
     best.metric("Best so far", score_text(status, objective))
 
 
-def results(result: ProjectResult, status: SearchStatus) -> None:
-    """The trial table, best-so-far, parallel coordinates, learning curves and failed trials."""
+def problems(result: ProjectResult) -> None:
+    """Failed trials (with their messages) and pruned ones, the first few by name."""
     trials = result.trials
-    if trials.empty:
+    failed = trials[trials["status"].isin(["FAILED", "INVALID"])]
+    for trial_id, row in failed.head(LISTED).iterrows():
+        st.warning(f"Trial {row['number']} (id {trial_id}) failed: {row['message'] or 'no message recorded'}")
+    if len(failed) > LISTED:
+        st.caption(f"... and {len(failed) - LISTED:,} more failed trials (see the table).")
+    pruned = result.pruned
+    if not pruned.empty:
+        lines = [
+            f"- Trial {row['number']} (id {trial_id}): {row['message']}"
+            for trial_id, row in pruned.head(LISTED).iterrows()
+        ]
+        lines += [f"- ... and {len(pruned) - LISTED:,} more (see the table)."] * (len(pruned) > LISTED)
+        st.info(f"{len(pruned)} trial(s) stopped early (pruned), saving their remaining epochs:\n" + "\n".join(lines))
+
+
+def results(result: ProjectResult) -> None:
+    """The trial table, best-so-far, parallel coordinates, learning curves and failed trials (drawn once
+    per finished trial, not at every poll)."""
+    if result.trials.empty:
         st.info("No trial has started yet.")
         return
     st.subheader("Trials")
-    st.dataframe(display_table(result), key="monitor_trials")
-    failed = trials[trials["status"].isin(["FAILED", "INVALID"])]
-    for trial_id, row in failed.iterrows():
-        st.warning(f"Trial {row['number']} (id {trial_id}) failed: {row['message'] or 'no message recorded'}")
-    pruned = result.pruned
-    if not pruned.empty:
-        lines = [f"- Trial {row['number']} (id {trial_id}): {row['message']}" for trial_id, row in pruned.iterrows()]
-        st.info(f"{len(pruned)} trial(s) stopped early (pruned), saving their remaining epochs:\n" + "\n".join(lines))
-    st.plotly_chart(plot_history(result), key="monitor_history")
+    table = kept(result, "table", lambda: display_table(result))
+    st.dataframe(table, key="monitor_trials", lazy=len(table) > LAZY_ROWS, placeholder="")  # lazy: rows as scrolled
+    problems(result)
+    st.plotly_chart(kept(result, "history", lambda: bounded_history(result)), key="monitor_history")
     if not result.completed.empty:  # full width: one axis per hyperparameter needs the room
-        st.plotly_chart(plot_parallel(result), key="monitor_parallel")
-    curves(result, status)
-
-
-def curves(result: ProjectResult, status: SearchStatus) -> None:
-    """Learning curves of every trial, the running one highlighted while there is one."""
+        st.plotly_chart(kept(result, "parallel", lambda: bounded_parallel(result)), key="monitor_parallel")
     st.subheader("Learning curves")
-    metric = st.segmented_control("Metric", ["loss", "accuracy"], default="loss", key="monitor_metric") or "loss"
+    metric = st.segmented_control("Metric", ["loss", "accuracy"], default="loss", key=METRIC_KEY) or "loss"
+    figure = kept(result, f"curves:{metric}", lambda: bounded_curves(result, metric))
+    st.plotly_chart(figure, key="monitor_curves")
+
+
+def running_trial(result: ProjectResult, status: SearchStatus) -> None:
+    """The learning curve of the trial training now, epoch by epoch."""
     running = str((status.current_trial or {}).get("trial_id", ""))
-    highlight = running if running in result.trials.index else None
-    st.plotly_chart(plot_curves(result, metric, trial_id=highlight), key="monitor_curves")
+    if running not in result.trials.index:
+        return
+    metric = st.session_state.get(METRIC_KEY) or "loss"
+    st.plotly_chart(trial_curves(result, running, metric), key="monitor_running_curves")
+
+
+def finished(project_dir: Path, status: SearchStatus) -> tuple[str, int, str]:
+    """What the page's finished-trial charts depend on: the search, its finished trials, its state."""
+    return (str(project_dir), status.trials_done, status.state)
 
 
 def live(project_dir: Path, objective: str, polling: bool) -> None:
-    """Everything that changes while the search runs, read afresh on each run of the fragment."""
+    """Everything that changes while a trial trains, read afresh on each run of the fragment; reruns the
+    whole page (its finished-trial charts) when polling starts or stops or another trial has finished."""
     status = read_status(project_dir)
-    if is_live(project_dir, status) != polling:
-        st.rerun()  # start or stop polling
+    if is_live(project_dir, status) != polling or st.session_state.get(SEEN_KEY) != finished(project_dir, status):
+        st.rerun()
     progress(status, objective)
     controls(status, project_dir)
     if status.workers:
         chief = f", chief at {status.chief}" if status.chief else ""
         st.caption(f"Workers: {status.workers} processes{chief}")
         st.dataframe(workers_table(project_dir), key="monitor_workers", hide_index=True)
-    try:
-        result = read_project(project_dir)
-    except TuningError as error:
-        st.error(str(error))
-        return
-    results(result, status)
+    if status.is_active:
+        try:
+            running_trial(read_project(project_dir), status)
+        except TuningError as error:
+            st.error(str(error))
     with st.expander("Search log"):
         st.code(tail_text(SearchPaths.of(project_dir).log) or "(empty)", language="text")
 
 
 polling = is_live(info.project_dir, info.status)
+st.session_state[SEEN_KEY] = finished(info.project_dir, read_status(info.project_dir))
 st.fragment(live, run_every=POLL_SECONDS if polling else None)(info.project_dir, info.objective, polling)
+try:
+    project = read_project(info.project_dir)
+except TuningError as error:
+    st.error(str(error))
+    st.stop()
+results(project)

@@ -93,12 +93,20 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     yield found
 
 
-def run_analyse(project: str | None = None, **state: Any) -> AppTest:
+def run_analyse(project: str | None = None, *, view: str | None = None, **state: Any) -> AppTest:
     at = AppTest.from_file(ANALYSE, default_timeout=120)
     if project:
         at.query_params["project"] = project
     for key, value in state.items():
         at.session_state[key] = value
+    if view:
+        at.session_state["analyse_view"] = view
+    return at.run()
+
+
+def open_view(at: AppTest, view: str) -> AppTest:
+    """Choose the view ``view`` (a tab), as a click on it does: the page reruns and draws only that view."""
+    at.session_state["analyse_view"] = view
     return at.run()
 
 
@@ -129,10 +137,16 @@ def test_our_search_shows_overview_table_every_figure_and_downloads(
     assert list(table.index) == list(result.trials.index)
     assert {"#", "state", "score", "filters", "dropout", "optimizer", "learning_rate"} <= set(table.columns)
     assert [t.label for t in at.tabs] == TABS + END_TABS
-    # history + parallel, curves, one slice per varying hyperparameter (4), importance, interaction
-    assert len(at.get("plotly_chart")) == 2 + 1 + 4 + 1 + 1
-    assert sum(c.value.startswith("How to read it:") for c in at.caption) == 9 + 1  # + the findings' line
+    # only the open view is drawn: history and parallel coordinates
+    assert len(at.get("plotly_chart")) == 2
+    assert sum(c.value.startswith("How to read it:") for c in at.caption) == 2
+    # then learning curves, one slice per varying hyperparameter (4), interaction
+    for view, charts in {"Learning curves": 1, "Slices": 4, "Interaction": 1}.items():
+        assert len(open_view(at, view).get("plotly_chart")) == charts, view
+        assert not at.exception and not at.error
+    assert open_view(at, "Importance").get("plotly_chart")
     assert "Need at least 10 completed trials (have 2)." in texts(at.info)  # importance's notice
+    open_view(at, "Downloads")
     assert [b.label for b in at.download_button] == [
         "Trials (CSV)",
         "Everything (JSON)",
@@ -155,9 +169,11 @@ def test_a_plain_keras_tuner_search_renders_without_a_script(roots: dict[str, Pa
     assert not at.exception and not at.error
     result = load_project(roots["elsewhere"] / "plain")
     assert result.tuner_inferred  # keras-tuner does not record which tuner ran
-    assert metrics(at)["Tuner"] == f"{result.tuner} (inferred)"
+    assert metrics(at)["Tuner"] == result.tuner and "Inferred from the files" in texts(at.caption)
     assert metrics(at)["Trials"] == "3"
-    assert len(at.get("plotly_chart")) == 2 + 1 + 3 + 1 + 1  # three varying hyperparameters
+    assert len(at.get("plotly_chart")) == 2
+    assert len(open_view(at, "Slices").get("plotly_chart")) == 3  # three varying hyperparameters
+    open_view(at, "Downloads")
     assert [b.label for b in at.download_button] == [
         "Trials (CSV)",
         "Everything (JSON)",
@@ -184,7 +200,7 @@ def test_hyperband_projects_get_their_brackets_tab(roots: dict[str, Path]) -> No
     at = run_analyse(f"{roots['elsewhere'].name}/bands")
     assert not at.exception and not at.error
     assert [t.label for t in at.tabs] == [*TABS, "Hyperband", *END_TABS]
-    assert any(names[:1] == ["promoted"] for names in chart_traces(at))
+    assert any(names[:1] == ["promoted"] for names in chart_traces(open_view(at, "Hyperband")))
 
 
 def test_selected_rows_are_highlighted_in_every_chart_that_can(roots: dict[str, Path]) -> None:
@@ -198,8 +214,9 @@ def test_selected_rows_are_highlighted_in_every_chart_that_can(roots: dict[str, 
     parallel = json.loads(at.get("plotly_chart")[1].proto.spec)["data"][0]["dimensions"][0]
     assert parallel["label"] == "selected" and parallel["constraintrange"] == [0.5, 1.0]
     label = f"trial {result.trials.at[picked, 'number']}"
-    assert f"{label}: train" in traces[2]  # learning curves: the selected trial on top
-    assert all("selected" in names for names in traces[3:7])  # every slice
+    assert f"{label}: train" in chart_traces(open_view(at, "Learning curves"))[0]  # the selected trial on top
+    assert all("selected" in names for names in chart_traces(open_view(at, "Slices")))  # every slice
+    assert f"Highlighted in every chart below: trials {picked}." in texts(at.caption)  # still selected
 
 
 def test_state_filter_hides_trials(roots: dict[str, Path]) -> None:
@@ -275,7 +292,7 @@ def test_a_zip_of_something_else_is_refused_with_the_reason(roots: dict[str, Pat
 
 
 def test_compare_draws_searches_on_the_same_objective_and_warns_otherwise(roots: dict[str, Path]) -> None:
-    at = run_analyse("done")
+    at = run_analyse("done", view="Compare")
     at.multiselect(key="analyse_compare").set_value([str(roots["elsewhere"] / "plain")]).run()
     assert not at.exception and not at.warning
     assert chart_traces(at)[-1] == ["done", "plain", "done", "plain"]  # best so far, then distributions
@@ -286,7 +303,7 @@ def test_compare_draws_searches_on_the_same_objective_and_warns_otherwise(roots:
 def test_narrow_opens_the_design_page_with_the_best_trials_space(
     roots: dict[str, Path], page_switches: list[str]
 ) -> None:
-    at = run_analyse("done")
+    at = run_analyse("done", view="Narrow and search again")
     assert at.number_input(key="analyse_top_k").value == 2  # min(5, completed trials)
     at.number_input(key="analyse_top_k").set_value(1).run()
     at.button(key="analyse_narrow").click().run()
@@ -300,7 +317,8 @@ def test_narrow_opens_the_design_page_with_the_best_trials_space(
 
 
 def test_narrow_uses_the_selected_trials(roots: dict[str, Path], page_switches: list[str]) -> None:
-    at = run_analyse("done", analyse_table={"selection": {"rows": [0, 1], "columns": [], "cells": []}})
+    selection = {"selection": {"rows": [0, 1], "columns": [], "cells": []}}
+    at = run_analyse("done", view="Narrow and search again", analyse_table=selection)
     assert "analyse_top_k" not in [n.key for n in at.number_input]
     at.button(key="analyse_narrow").click().run()
     result = load_project(roots["runs"] / "done")
@@ -338,3 +356,76 @@ def test_no_project_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert not at.exception
     assert at.info[0].value.startswith("No Keras Tuner project found in the analysis folders")
     assert not (tmp_path / "runs").exists() and not (tmp_path / "uploads").exists()
+
+
+# ----- at scale: only the open view, bounded charts, a paged table ------------------------------------------
+@pytest.fixture(scope="module")
+def crowded_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An analysis root holding ``crowded`` and ``sampled``: 150 trials each, more than a page of the table."""
+    folder = tmp_path_factory.mktemp("crowded")
+    make_project(folder, name="crowded", n_trials=150, statuses={7: "FAILED"}, id_width=3)
+    make_project(folder, name="sampled", n_trials=150, statuses={7: "FAILED"}, id_width=3, seed=1)
+    return folder
+
+
+@pytest.fixture
+def crowded(runs_env: Path, crowded_root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("HPX_ANALYSIS_ROOTS", str(crowded_root))
+    return crowded_root / "crowded"
+
+
+def layout_of(chart: Any) -> dict[str, Any]:
+    return json.loads(chart.proto.spec)["layout"]
+
+
+def test_only_the_open_view_is_computed_and_sent(crowded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pages import _analyse_tabs
+
+    calls: list[str] = []
+    for name in ("bounded_curves", "bounded_slices"):
+        original = getattr(_analyse_tabs, name)
+        monkeypatch.setattr(_analyse_tabs, name, lambda *a, _f=original, _n=name, **k: calls.append(_n) or _f(*a, **k))
+    at = run_analyse("crowded")
+    assert not at.exception and not at.error
+    assert len(at.get("plotly_chart")) == 2 and calls == []
+    assert [len(tab.children) > 0 for tab in at.tabs] == [True] + [False] * (len(at.tabs) - 1)
+    varying = [hp for hp in load_project(crowded).space if hp.varies]
+    assert len(open_view(at, "Slices").get("plotly_chart")) == len(varying) and calls == ["bounded_slices"]
+    at.run()  # a rerun (or another browser tab) reuses the figures kept for this project state
+    assert calls == ["bounded_slices"]
+    assert len(open_view(at, "Learning curves").get("plotly_chart")) == 1
+    assert calls == ["bounded_slices", "bounded_curves"]
+
+
+def test_a_big_project_draws_a_sample_and_says_so(crowded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tuning.plots import bounded
+
+    monkeypatch.setattr(bounded, "POINTS_CAP", 40)
+    monkeypatch.setattr(bounded, "LINES_CAP", 30)
+    at = run_analyse("sampled")  # a project of its own: figures are kept per project state
+    history, parallel = at.get("plotly_chart")
+    assert layout_of(history)["title"]["subtitle"]["text"] == (
+        "40 of 150 trials drawn: the best 4, a sample of the rest, spread evenly over the search"
+    )
+    assert layout_of(parallel)["title"]["subtitle"]["text"].startswith("30 of 149 trials drawn: the best 3")
+
+
+def test_the_trial_table_pages_and_sorts(crowded: Path) -> None:
+    result = load_project(crowded)
+    at = run_analyse("crowded")
+    table = at.dataframe(key="analyse_table").value
+    assert list(table.index) == list(result.trials.index[:100])
+    assert any(t.startswith("Rows 1-100 of 150.") for t in texts(at.caption))
+    at.pagination(key="analyse_page").set_value(2).run()
+    assert list(at.dataframe(key="analyse_table").value.index) == list(result.trials.index[100:])
+    at.selectbox(key="analyse_sort").set_value("best score first").run()
+    best = at.dataframe(key="analyse_table").value
+    assert best["score"].iloc[0] == result.completed["score"].max() and len(best) == 100  # back to the first page
+
+
+def test_another_page_clears_the_selection(crowded: Path) -> None:
+    at = run_analyse("crowded", analyse_table={"selection": {"rows": [1], "columns": [], "cells": []}})
+    assert any(t.startswith("Highlighted in every chart below: trials 001.") for t in texts(at.caption))
+    at.pagination(key="analyse_page").set_value(2).run()
+    assert not at.exception
+    assert not any(t.startswith("Highlighted in every chart") for t in texts(at.caption))
