@@ -29,7 +29,9 @@ from pages._analyse_tabs import (
     progress_tab,
     slices_tab,
 )
+from pages._experiment_view import show_experiment
 from pages._shared import read_project, use_app_navigation
+from tuning.analysis.experiment import experiment_of
 from tuning.analysis.importance import Importance, importance
 from tuning.analysis.sampling import table_page
 from tuning.analysis.text import direction_text, score_text
@@ -143,6 +145,8 @@ def views(result: ProjectResult, selected: list[str], labels: dict[str, str]) ->
     }
     if result.tuner != "hyperband":
         del draw["Hyperband"]
+    if (experiment := experiment_of(result)) is not None:  # an experiment opens on its own result view
+        draw = {"Experiment": lambda: show_experiment(result, experiment, key="analyse_experiment"), **draw}
     for name, tab in zip(draw, st.tabs(list(draw), key=VIEW_KEY, on_change="rerun"), strict=True):
         if tab.open is not False:  # None: a Streamlit that does not track the open tab draws them all
             with tab:

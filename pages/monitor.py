@@ -22,10 +22,12 @@ from pages._shared import (
     format_seconds,
     is_live,
     note_started,
+    presenting,
     read_project,
     runs_dir,
     runs_dir_caption,
     score_text,
+    show_chart,
     use_app_navigation,
 )
 from tuning.engine import jobs
@@ -38,6 +40,9 @@ from tuning.store.status import SearchStatus, read_status
 from tuning.store.workers import workers_table
 
 POLL_SECONDS = 2
+HOW_HISTORY = "Each dot is a trial's score; the step line is the best reached so far. A flat line: no progress."
+HOW_PARALLEL = "Each line is a trial crossing every hyperparameter's axis; colour is the score (yellow is best)."
+HOW_CURVES = "Thin lines are every trial, thick ones the best; a widening training-validation gap is over-fitting."
 RESUMABLE = ("stopped", "interrupted", "failed")
 FLASH_KEY = "monitor_flash"
 SEEN_KEY = "monitor_seen"  # (search, finished trials) the page drew last
@@ -144,13 +149,13 @@ def results(result: ProjectResult) -> None:
     table = kept(result, "table", lambda: display_table(result))
     st.dataframe(table, key="monitor_trials", lazy=len(table) > LAZY_ROWS, placeholder="")  # lazy: rows as scrolled
     problems(result)
-    st.plotly_chart(kept(result, "history", lambda: bounded_history(result)), key="monitor_history")
+    show_chart(kept(result, "history", lambda: bounded_history(result)), "monitor_history", HOW_HISTORY)
     if not result.completed.empty:  # full width: one axis per hyperparameter needs the room
-        st.plotly_chart(kept(result, "parallel", lambda: bounded_parallel(result)), key="monitor_parallel")
+        show_chart(kept(result, "parallel", lambda: bounded_parallel(result)), "monitor_parallel", HOW_PARALLEL)
     st.subheader("Learning curves")
     metric = st.segmented_control("Metric", ["loss", "accuracy"], default="loss", key=METRIC_KEY) or "loss"
     figure = kept(result, f"curves:{metric}", lambda: bounded_curves(result, metric))
-    st.plotly_chart(figure, key="monitor_curves")
+    show_chart(figure, "monitor_curves", HOW_CURVES)
 
 
 def running_trial(result: ProjectResult, status: SearchStatus) -> None:
@@ -175,7 +180,7 @@ def live(project_dir: Path, objective: str, polling: bool) -> None:
         st.rerun()
     progress(status, objective)
     controls(status, project_dir)
-    if status.workers:
+    if status.workers and not presenting():
         chief = f", chief at {status.chief}" if status.chief else ""
         st.caption(f"Workers: {status.workers} processes{chief}")
         st.dataframe(workers_table(project_dir), key="monitor_workers", hide_index=True)
@@ -184,8 +189,9 @@ def live(project_dir: Path, objective: str, polling: bool) -> None:
             running_trial(read_project(project_dir), status)
         except TuningError as error:
             st.error(str(error))
-    with st.expander("Search log"):
-        st.code(tail_text(SearchPaths.of(project_dir).log) or "(empty)", language="text")
+    if not presenting():
+        with st.expander("Search log"):
+            st.code(tail_text(SearchPaths.of(project_dir).log) or "(empty)", language="text")
 
 
 polling = is_live(info.project_dir, info.status)

@@ -7,6 +7,7 @@ refused with its reason and starts nothing.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,20 @@ def test_home_starts_a_ready_made_experiment(
         if read_status(info.project_dir).is_active:
             jobs.stop_search(info.project_dir, now=True)
         wait_for_state(info.project_dir, ("stopped", "completed", "failed", "interrupted"), timeout=60)
+
+
+def test_the_analyse_page_opens_an_experiment_on_its_result_view(
+    experiments_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HPX_ANALYSIS_ROOTS", str(tmp_path))
+    at = AppTest.from_file(str(ROOT / "pages" / "analyse.py"), default_timeout=120)
+    at.query_params["project"] = "lr"
+    at.run()
+    assert not at.exception
+    summary = experiment_of(load_project(experiments_env / "lr"))
+    assert summary is not None and summary.conclusion in [info.value for info in at.info]
+    titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")]
+    assert titles[:2] == [
+        "Validation accuracy per epoch, one colour per learning rate",
+        "Final validation accuracy per value",
+    ]

@@ -116,3 +116,14 @@ def test_search_not_started_yet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert "🆕 created" in page_text(at)
     assert not any(enabled(at).values())
     assert "No trial has started yet." in at.info[0].value
+
+
+def test_presenter_mode_hides_the_log_and_captions_the_charts(runs_env: Path) -> None:
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "pages" / "monitor.py"), default_timeout=60)
+    at.query_params["search"] = "done"
+    at.query_params["present"] = "1"
+    at.run()
+    assert not at.exception
+    assert not [e for e in at.expander if e.label == "Search log"]
+    captions = [c.value for c in at.caption if c.value.startswith("**How to read it:**")]
+    assert len(captions) == 3
