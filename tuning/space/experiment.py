@@ -244,7 +244,7 @@ READY: dict[str, ReadyExperiment] = {
             "What does the learning rate do?",
             "Show me what the learning rate does",
             {"learning_rate": (1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0)},
-            "too small crawls, a good one learns fast, far too large diverges",
+            "too small crawls, a good one learns fast, far too large never learns (or diverges)",
         ),
         ReadyExperiment(
             "batch_size",
