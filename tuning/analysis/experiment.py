@@ -138,8 +138,8 @@ def _validation_images(config: dict[str, Any]) -> int | None:
 def _run(result: ProjectResult, trial_id: Any, row: pd.Series, varied: tuple[str, ...]) -> Run:
     values = tuple(_plain(row.get(HP_PREFIX + name)) for name in varied)
     objective = result.objective.name
-    curve = _curve(result.curves, str(trial_id), objective)
-    train = _curve(result.curves, str(trial_id), objective.removeprefix("val_"))
+    curve = trial_curve(result.curves, str(trial_id), objective)
+    train = trial_curve(result.curves, str(trial_id), objective.removeprefix("val_"))
     score = _plain(row.get("score"))
     final = float(curve.iloc[-1]) if len(curve) else score
     best_epoch = None
@@ -158,11 +158,11 @@ def _run(result: ProjectResult, trial_id: Any, row: pd.Series, varied: tuple[str
         train_final=float(train.iloc[-1]) if len(train) and math.isfinite(train.iloc[-1]) else None,
         duration_s=_plain(row.get("duration_s")),
         message=str(message) if isinstance(message, str) and message else None,
-        val_loss=tuple(float(v) for v in _curve(result.curves, str(trial_id), "val_loss")),
+        val_loss=tuple(float(v) for v in trial_curve(result.curves, str(trial_id), "val_loss")),
     )
 
 
-def _curve(curves: pd.DataFrame, trial_id: str, metric: str) -> pd.Series:
+def trial_curve(curves: pd.DataFrame, trial_id: str, metric: str) -> pd.Series:
     """A trial's first execution's values of ``metric`` by epoch."""
     rows = curves[(curves["trial_id"] == trial_id) & (curves["metric"] == metric) & (curves["execution"] == 0)]
     return rows.drop_duplicates("epoch", keep="last").set_index("epoch")["value"].sort_index()
@@ -178,11 +178,11 @@ def _plain(value: Any) -> Any:
 def run_label(varied: tuple[str, ...], values: tuple[Any, ...]) -> str:
     """ "0.001" for one varied hyperparameter, "conv blocks 2 · filters 32" for two."""
     if len(varied) == 1:
-        return _value_text(values[0])
-    return " · ".join(f"{hp_phrase(name)} {_value_text(value)}" for name, value in zip(varied, values, strict=True))
+        return value_text(values[0])
+    return " · ".join(f"{hp_phrase(name)} {value_text(value)}" for name, value in zip(varied, values, strict=True))
 
 
-def _value_text(value: Any) -> str:
+def value_text(value: Any) -> str:
     return "not used" if value is None else format_value(value)
 
 
@@ -351,7 +351,7 @@ def _marginals(summary: ExperimentSummary, runs: list[Run]) -> str:
     for index, name in enumerate(summary.varied):
         groups: dict[str, list[float]] = {}
         for run in runs:
-            groups.setdefault(_value_text(run.values[index]), []).append(run.final or 0.0)
+            groups.setdefault(value_text(run.values[index]), []).append(run.final or 0.0)
         means = {value: sum(scores) / len(scores) for value, scores in groups.items()}
         effects.append((max(means.values()) - min(means.values()), name, means))
     effects.sort(key=lambda effect: effect[0], reverse=True)
@@ -377,7 +377,7 @@ def _interaction(summary: ExperimentSummary, runs: list[Run]) -> str:
         return ""
     first, second = hp_phrase(summary.varied[0]), hp_phrase(summary.varied[1])
     steps = "; ".join(
-        f"with {first} {_value_text(value)}, {second} {_value_text(a.values[1])} -> {_value_text(b.values[1])} "
+        f"with {first} {value_text(value)}, {second} {value_text(a.values[1])} -> {value_text(b.values[1])} "
         f"took it from {score_text(a.final, summary.objective)} to {score_text(b.final, summary.objective)}"
         for value, a, b in (ups[0], downs[0])
     )

@@ -15,9 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
-from tuning.analysis.experiment import ExperimentSummary, Run, run_label
+from tuning.analysis.experiment import ExperimentSummary, Run, run_label, trial_curve, value_text
 from tuning.analysis.text import hp_label, metric_label, score_text
-from tuning.space.specs import format_value
 
 FAILED_COLOR = "#c62828"
 
@@ -82,10 +81,8 @@ def experiment_curves_data(summary: ExperimentSummary, curves: pd.DataFrame) -> 
 
 
 def _points(curves: pd.DataFrame, trial_id: str, metric: str) -> tuple[tuple[int, ...], tuple[float | None, ...]]:
-    rows = curves[(curves["trial_id"] == trial_id) & (curves["metric"] == metric) & (curves["execution"] == 0)]
-    rows = rows.drop_duplicates("epoch", keep="last").sort_values("epoch")
-    values = tuple(float(v) if math.isfinite(v) else None for v in rows["value"])
-    return tuple(int(e) for e in rows["epoch"]), values
+    curve = trial_curve(curves, trial_id, metric)
+    return tuple(int(e) for e in curve.index), tuple(float(v) if math.isfinite(v) else None for v in curve)
 
 
 def draw_experiment_curves(data: ExperimentCurves) -> go.Figure:
@@ -94,7 +91,8 @@ def draw_experiment_curves(data: ExperimentCurves) -> go.Figure:
     shown: set[str] = set()
     for line in data.lines:
         first = line.label not in shown and line.split == "validation"
-        shown.add(line.label) if first else None
+        if first:
+            shown.add(line.label)
         figure.add_trace(
             go.Scatter(
                 x=line.epochs,
@@ -170,19 +168,15 @@ class Heatmap:
 
 def heatmap_data(summary: ExperimentSummary) -> Heatmap:
     """The grid of final scores (rows: the first varied hyperparameter, columns: the second)."""
-    ys = tuple(_value(v) for v in summary.values[0])
-    xs = tuple(_value(v) for v in summary.values[1])
-    cells: dict[tuple[str, str], Run] = {(_value(r.values[0]), _value(r.values[1])): r for r in summary.runs}
+    ys = tuple(value_text(v) for v in summary.values[0])
+    xs = tuple(value_text(v) for v in summary.values[1])
+    cells: dict[tuple[str, str], Run] = {(value_text(r.values[0]), value_text(r.values[1])): r for r in summary.runs}
     z, text = [], []
     for y in ys:
         row = [cells.get((y, x)) for x in xs]
         z.append(tuple(run.final if run and run.finished else None for run in row))
         text.append(tuple(_cell_text(summary, run) for run in row))
     return Heatmap(summary.varied[1], summary.varied[0], xs, ys, tuple(z), tuple(text))
-
-
-def _value(value: object) -> str:
-    return "not used" if value is None else format_value(value)
 
 
 def _cell_text(summary: ExperimentSummary, run: Run | None) -> str:
