@@ -209,3 +209,37 @@ def test_a_folder_added_within_the_same_coarse_clock_tick_is_found(tmp_path: Pat
     write_trial(project_dir, trial_state("02", values, status="RUNNING"))
     os.utime(project_dir, ns=(second, second))  # the same mtime as when it was listed
     assert list(reader.refresh().trials.index) == ["00", "01", "02"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a FIFO")
+def test_a_large_first_read_through_the_prefetch_threads_matches_one_file_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``PREFETCH_FROM`` unread files, threads read the bytes ahead: the records, notices and skipped
+    files must be exactly those of reading each file in turn, damaged and hostile files included."""
+    import tuning.results.trialfiles as trialfiles
+
+    n = trialfiles.PREFETCH_FROM + 2 * trialfiles.PREFETCH_CHUNK + 7  # several chunks, the last one short
+    project_dir = make_project(tmp_path, n_trials=n, id_width=3, statuses={5: "FAILED", n - 1: "RUNNING"})
+    truncate(project_dir / "trial_010" / "trial.json")
+    (project_dir / "trial_020" / "trial.json").write_text("[" * 100_000 + "]" * 100_000)
+    (project_dir / "trial_030" / "trial.json").write_text('["a list, not an object"]')
+    (project_dir / "trial_040" / "trial.json").unlink()
+    (project_dir / "trial_050" / "trial.json").unlink()
+    os.mkfifo(project_dir / "trial_050" / "trial.json")
+
+    reads: list[int] = []
+    real_read = trialfiles.read_bytes
+    monkeypatch.setattr(trialfiles, "read_bytes", lambda path: reads.append(1) or real_read(path))
+    prefetched = ProjectReader(project_dir).refresh()
+    assert len(reads) == n  # every trial file came through the prefetch, the missing one included
+    monkeypatch.setattr(trialfiles, "PREFETCH_FROM", 10 * n)
+    one_by_one = ProjectReader(project_dir).refresh()
+
+    pd.testing.assert_frame_equal(prefetched.trials, one_by_one.trials)
+    pd.testing.assert_frame_equal(prefetched.curves, one_by_one.curves)
+    assert prefetched.notices == one_by_one.notices
+    assert len(prefetched.trials) == n - 5  # the four damaged files and the FIFO are skipped, named
+    for folder, why in [("010", ""), ("020", "nested too deeply"), ("030", "expected a JSON object, found list")]:
+        assert any(f"trial_{folder}/trial.json" in x and why in x for x in prefetched.notices), prefetched.notices
+    assert any("trial_050/trial.json: not a regular file" in x for x in prefetched.notices)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from tuning.errors import SearchNotFoundError
 from tuning.store.paths import MAX_NESTING, read_jsonl, too_deep
 
@@ -108,51 +110,89 @@ MAX_JSON_BYTES = 64 * 2**20
 TOO_DEEP = f"nested too deeply to be a Keras Tuner file (more than {MAX_NESTING} levels)"
 
 
-def read_json_file(path: Path, *, retries: int = RETRIES, delay: float = RETRY_DELAY_S) -> JsonRead:
+@dataclass(frozen=True)
+class RawRead:
+    """One file's bytes as read: its signature, its content (None when too large, or on ``error``), and why
+    it could not be read. ``signature`` None: the file does not exist."""
+
+    signature: Signature | None
+    content: bytes | None
+    error: str | None = None
+
+
+def read_bytes(path: str | os.PathLike[str]) -> RawRead:
+    """A file's bytes and signature from one open: a missing file, a file over the size cap and anything but
+    a regular file (a FIFO would block, a device never end) are said, not read."""
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below as not a regular file.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return RawRead(None, None)
+    except OSError as exc:
+        return RawRead(signature(path), None, _describe(exc))
+    try:
+        st = os.fstat(fd)
+        sig = (st.st_mtime_ns, st.st_size)
+        if not stat.S_ISREG(st.st_mode):
+            return RawRead(sig, None, "not a regular file")
+        if st.st_size > MAX_JSON_BYTES:
+            return RawRead(sig, None)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            content = handle.read(MAX_JSON_BYTES + 1)
+        return RawRead(sig, None if len(content) > MAX_JSON_BYTES else content)
+    except OSError as exc:
+        return RawRead(signature(path), None, _describe(exc))
+    finally:
+        os.close(fd)
+
+
+def loads(content: bytes) -> Any:
+    """JSON from bytes: orjson (several times faster than ``json``) for what it accepts; the standard library
+    for the rest, with its messages: NaN and Infinity (Keras Tuner writes them), integers beyond 64 bits,
+    and anything broken. ``RecursionError`` for hostile nesting, as ``json`` raises it."""
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return json.loads(content)
+
+
+def read_json_file(
+    path: Path, *, retries: int = RETRIES, delay: float = RETRY_DELAY_S, first: RawRead | None = None
+) -> JsonRead:
     """The JSON object in ``path``, retried a few times when it is being rewritten (invalid or truncated).
 
     NaN and Infinity are accepted (Keras Tuner writes them). A missing file is not an error: ``data`` and
-    ``error`` are both None.
+    ``error`` are both None. ``first``: the file's bytes already read (by a prefetch), used for the first try.
     """
     error = None
     for attempt in range(retries + 1):
-        sig = signature(path)
+        raw = first if attempt == 0 and first is not None else read_bytes(path)
+        sig = raw.signature
         if sig is None:
             return JsonRead(None, None)
-        try:
-            content = _read_capped(path, sig[1])
-            if content is None:
+        if raw.content is None:
+            if raw.error is None:
                 size = f" ({_mb(sig[1])})" if sig[1] > MAX_JSON_BYTES else ""
                 return JsonRead(None, sig, f"larger than the {_mb(MAX_JSON_BYTES)} cap per file{size}, not read")
-            data = json.loads(content)
-        except FileNotFoundError:
-            return JsonRead(None, None)
-        except RecursionError:  # hostile nesting: json recurses once per level
-            return JsonRead(None, sig, TOO_DEEP)
-        except (OSError, ValueError) as exc:
-            error = _describe(exc)
+            if raw.error == "not a regular file":
+                return JsonRead(None, sig, raw.error)
+            error = raw.error
         else:
-            if isinstance(data, dict) and too_deep(data):
+            try:
+                data = loads(raw.content)
+            except RecursionError:  # hostile nesting: json recurses once per level
                 return JsonRead(None, sig, TOO_DEEP)
-            if isinstance(data, dict):
-                return JsonRead(data, sig)
-            error = f"expected a JSON object, found {type(data).__name__}"
+            except ValueError as exc:
+                error = _describe(exc)
+            else:
+                if isinstance(data, dict) and too_deep(data):
+                    return JsonRead(None, sig, TOO_DEEP)
+                if isinstance(data, dict):
+                    return JsonRead(data, sig)
+                error = f"expected a JSON object, found {type(data).__name__}"
         if attempt < retries:
             time.sleep(delay)
     return JsonRead(None, signature(path), error)
-
-
-def _read_capped(path: Path, size: int) -> bytes | None:
-    """The file's bytes; None when it holds more than ``MAX_JSON_BYTES`` (its stat ``size``, or what could be
-    read: it may have grown since). ``OSError`` for anything but a regular file (a FIFO would block, a device
-    never end)."""
-    if size > MAX_JSON_BYTES:
-        return None
-    if not stat.S_ISREG(os.stat(path).st_mode):
-        raise OSError("not a regular file")
-    with open(path, "rb") as handle:
-        content = handle.read(MAX_JSON_BYTES + 1)
-    return None if len(content) > MAX_JSON_BYTES else content
 
 
 def _mb(size: int) -> str:

@@ -11,10 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from tuning.results.space import is_tuner_value
 from tuning.store.status import is_pruned
 
 FINISHED = frozenset({"COMPLETED", "PRUNED", "FAILED", "INVALID"})
+MAX_SHARED_SPACES = 64  # distinct spaces shared per project; a project with more keeps one copy per trial beyond
 LOWER_IS_BETTER = ("loss", "error", "mae", "mse", "mape", "msle", "crossentropy", "hinge", "divergence")
 
 
@@ -72,8 +75,15 @@ def direction_of(name: str) -> str:
     return "min" if any(word in lowered for word in LOWER_IS_BETTER) else "max"
 
 
-def parse_trial(data: Mapping[str, Any], *, fallback_id: str) -> TrialRecord:
-    """A ``TrialRecord`` from a trial.json object; ``fallback_id`` (from the folder name) when it has none."""
+def parse_trial(
+    data: Mapping[str, Any], *, fallback_id: str, spaces: dict[bytes, tuple[Any, ...]] | None = None
+) -> TrialRecord:
+    """A ``TrialRecord`` from a trial.json object; ``fallback_id`` (from the folder name) when it has none.
+
+    ``spaces``: the search spaces seen so far, by their JSON; a trial whose space is among them shares that
+    tuple. Every trial of a search carries the same space, and one copy instead of one per trial spares the
+    memory and the garbage collector's passes over a hundred thousand copies.
+    """
     hps = data.get("hyperparameters")
     hps = hps if isinstance(hps, Mapping) else {}
     values = hps.get("values") if isinstance(hps.get("values"), Mapping) else {}
@@ -90,9 +100,21 @@ def parse_trial(data: Mapping[str, Any], *, fallback_id: str) -> TrialRecord:
         message=last_line(data.get("message")),
         values={str(name): _plain(value) for name, value in values.items()},
         metrics=metrics,
-        space=tuple(space) if isinstance(space, list) else (),
+        space=_shared_space(space, spaces) if isinstance(space, list) else (),
         best_metrics=best,
     )
+
+
+def _shared_space(space: list[Any], spaces: dict[bytes, tuple[Any, ...]] | None) -> tuple[Any, ...]:
+    if spaces is None:
+        return tuple(space)
+    try:
+        key = orjson.dumps(space)
+    except (TypeError, orjson.JSONEncodeError):  # integers beyond 64 bits: kept as its own copy
+        return tuple(space)
+    if key in spaces or len(spaces) >= MAX_SHARED_SPACES:
+        return spaces.get(key) or tuple(space)
+    return spaces.setdefault(key, tuple(space))
 
 
 def _metrics(block: Any) -> dict[str, MetricHistory]:
@@ -107,9 +129,10 @@ def _metrics(block: Any) -> dict[str, MetricHistory]:
         direction = history.get("direction")
         observations = []
         found_observations = history.get("observations")
-        for obs in found_observations if isinstance(found_observations, list) else ():
-            if isinstance(obs, Mapping):
-                step = _int_or_none(obs.get("step"))
+        for obs in found_observations if type(found_observations) is list else ():
+            if type(obs) is dict:
+                step = obs.get("step")
+                step = step if type(step) is int and -(2**63) < step < 2**63 else _int_or_none(step)
                 observations.append((0 if step is None else step, _mean(obs.get("value"))))
         found[str(name)] = MetricHistory(direction if direction in ("min", "max") else None, tuple(observations))
     return found
@@ -117,6 +140,8 @@ def _metrics(block: Any) -> dict[str, MetricHistory]:
 
 def _mean(value: Any) -> float:
     """The mean of one observation's values (one per execution); NaN when none is a number."""
+    if type(value) is list and len(value) == 1 and type(value[0]) is float:  # one execution: the usual case
+        return value[0]
     items = value if isinstance(value, list) else [value]
     numbers = [_float(v) for v in items]
     if not numbers:
