@@ -27,17 +27,18 @@ import math
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import optuna
 import pandas as pd
-from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
-from optuna.importance import FanovaImportanceEvaluator, PedAnovaImportanceEvaluator
 
 from tuning.analysis.common import NOT_USED, Scale, category_order, labels, scale_of, scored, scores_of, varying
 from tuning.analysis.importance import Importance
 from tuning.results.model import HyperparameterInfo, ProjectResult
+
+if TYPE_CHECKING:  # Optuna (and scikit-learn under it) takes about a second to import: only when estimating
+    import optuna
+    from optuna.distributions import BaseDistribution, FloatDistribution, IntDistribution
 
 ESTIMATORS = ("ped-anova", "fanova")
 MEASURES = {
@@ -116,6 +117,8 @@ def hp_values(scale: Scale, column: pd.Series) -> Values:
 
 def distribution(info: HyperparameterInfo, scale: Scale, values: Values) -> BaseDistribution | None:
     """The Optuna distribution of one hyperparameter (None when no trial has a value for it)."""
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
     known = [v for v in values if v is not None]
     if not known:
         return None
@@ -149,6 +152,8 @@ def study_of(
     columns: dict[str, Values], dists: dict[str, BaseDistribution], scores: np.ndarray, *, maximise: bool
 ) -> optuna.Study:
     """An in-memory Optuna study with one completed trial per score (call inside ``_quiet()``)."""
+    import optuna
+
     study = optuna.create_study(
         direction="maximize" if maximise else "minimize", sampler=optuna.samplers.RandomSampler(seed=SEED)
     )
@@ -178,6 +183,9 @@ def _params(
 
 def _evaluate(study: optuna.Study, estimator: str, params: list[str]) -> dict[str, float]:
     """The estimator's raw importances, not normalised (zero everywhere must stay zero); {} when none."""
+    import optuna
+    from optuna.importance import FanovaImportanceEvaluator, PedAnovaImportanceEvaluator
+
     if estimator == "fanova":
         evaluator: optuna.importance.BaseImportanceEvaluator = FanovaImportanceEvaluator(
             n_trees=FANOVA_TREES, max_depth=FANOVA_DEPTH, seed=SEED
@@ -195,6 +203,8 @@ def _evaluate(study: optuna.Study, estimator: str, params: list[str]) -> dict[st
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """Without Optuna's log lines ("A new study created in memory") and its warnings about few trials."""
+    import optuna
+
     level = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     try:

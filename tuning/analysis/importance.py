@@ -16,10 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import RandomForestRegressor
-from sklearn.inspection import permutation_importance
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer
 
 from tuning.analysis.common import NOT_USED, Scale, category_order, labels, positions, scale_of, scored, scores_of
 from tuning.analysis.common import varying as varying_hps
@@ -111,6 +107,12 @@ def importance(result: ProjectResult, *, min_trials: int = MIN_TRIALS) -> Import
     conditional = tuple(i for i, scale in enumerate(scales) if scale.conditional)
     rows = _sample(n)
     x, y = x[rows], scores_of(trials)[rows]
+    # scikit-learn takes most of a second to import: here, not when a page that may never estimate loads
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.inspection import permutation_importance
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
     model = make_pipeline(
         FunctionTransformer(with_active, kw_args={"sentinels": sentinels, "conditional": conditional}),
         RandomForestRegressor(n_estimators=TREES, min_samples_leaf=2, random_state=SEED, n_jobs=1),
