@@ -8,6 +8,8 @@ A short AST walk: every ``import``/``from ... import`` counts, also inside funct
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -178,3 +180,21 @@ def test_the_rules_catch_a_forbidden_import(tmp_path: Path) -> None:
     assert not permitted("tuning.engine.jobs", ALLOWED["tuning.analysis"])
     assert permitted("tuning.results.model", ALLOWED["tuning.analysis"])
     assert not permitted("tuning.results.reader", ALLOWED["tuning.analysis"])
+
+
+def test_the_analyse_page_s_modules_load_without_optuna_or_scikit_learn() -> None:
+    """Optuna and scikit-learn take about a second to import: only estimating an importance may load them."""
+    probe = (
+        "import sys\n"
+        "import pages._analyse_tabs, tuning.analysis.findings, tuning.plots.importance, tuning.export.report\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'optuna', 'sklearn'}))\n"
+        "from tests.analysis.make import synthetic\n"
+        "from tuning.analysis.anova import optuna_importance\n"
+        "from tuning.analysis.importance import importance\n"
+        "result = synthetic(40)\n"
+        "assert importance(result).names and optuna_importance(result).names\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'optuna', 'sklearn'}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["[]", "['optuna', 'sklearn']"], done.stdout
