@@ -11,6 +11,7 @@ kept per project state (``pages._cache``) and bounded whatever the number of tri
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -44,7 +45,11 @@ HOW_HISTORY = "Each dot is a trial's score; the step line is the best reached so
 HOW_PARALLEL = "Each line is a trial crossing every hyperparameter's axis; colour is the score (yellow is best)."
 HOW_CURVES = "Thin lines are every trial, thick ones the best; a widening training-validation gap is over-fitting."
 RESUMABLE = ("stopped", "interrupted", "failed")
-FLASH_KEY = "monitor_flash"
+FLASH_KEY = "monitor_flash"  # (search, "success" or "error", message, when): what a control did
+RERUN_KEY = "monitor_acted"  # a control acted: the fragment reruns the page
+# The page reruns whenever a trial ends (every second or two in a quick search): a confirmation shown only
+# until the next rerun could vanish before it is read, so it stays this long on the search it was for.
+FLASH_SECONDS = 10
 SEEN_KEY = "monitor_seen"  # (search, finished trials) the page drew last
 METRIC_KEY = "monitor_metric"
 LISTED = 10
@@ -64,12 +69,20 @@ st.session_state[MONITOR_KEY] = chosen
 st.query_params["search"] = chosen
 info = searches[names.index(chosen)]
 
-if flash := st.session_state.pop(FLASH_KEY, None):
-    st.success(flash)
+if flash := st.session_state.get(FLASH_KEY):
+    search, kind, message, when = flash
+    if search == chosen and time.monotonic() - when < FLASH_SECONDS:
+        (st.error if kind == "error" else st.success)(message)
+    else:
+        del st.session_state[FLASH_KEY]
 
 
-def act(action: str, project_dir: Path) -> None:
-    """Run one control action; confirm it (and rerun the page so polling follows), or show the error."""
+def act(action: str, project_dir: Path, search: str) -> None:
+    """A control button's callback: run its action and keep the confirmation (or the error) to show.
+
+    A callback runs before the next script run, so a click is never lost to the fragment's own rerun of
+    the page (which happens whenever a trial ends); the fragment then reruns the whole page to show it.
+    """
     try:
         if action == "stop":
             jobs.stop_search(project_dir, now=False)
@@ -82,22 +95,36 @@ def act(action: str, project_dir: Path) -> None:
             note_started(project_dir)
             message = "Search resumed in the background."
     except TuningError as error:
-        st.error(str(error))
-        return
-    st.session_state[FLASH_KEY] = message
-    st.rerun()
+        st.session_state[FLASH_KEY] = (search, "error", str(error), time.monotonic())
+    else:
+        st.session_state[FLASH_KEY] = (search, "success", message, time.monotonic())
+    st.session_state[RERUN_KEY] = True
 
 
 def controls(status: SearchStatus, project_dir: Path) -> None:
     """The three control buttons, each enabled only where it makes sense."""
     running = status.state in ("starting", "running")
     left, middle, right = st.columns(3)
-    if left.button("Stop after this trial", key="monitor_stop", disabled=not running, icon="⏸️"):
-        act("stop", project_dir)
-    if middle.button("Stop now", key="monitor_stop_now", disabled=not status.is_active, icon="⏹️"):
-        act("stop_now", project_dir)
-    if right.button("Resume", key="monitor_resume", disabled=status.state not in RESUMABLE, icon="▶️"):
-        act("resume", project_dir)
+    args = (project_dir, chosen)
+    left.button(
+        "Stop after this trial", key="monitor_stop", disabled=not running, icon="⏸️", on_click=act, args=("stop", *args)
+    )
+    middle.button(
+        "Stop now",
+        key="monitor_stop_now",
+        disabled=not status.is_active,
+        icon="⏹️",
+        on_click=act,
+        args=("stop_now", *args),
+    )
+    right.button(
+        "Resume",
+        key="monitor_resume",
+        disabled=status.state not in RESUMABLE,
+        icon="▶️",
+        on_click=act,
+        args=("resume", *args),
+    )
 
 
 def progress(status: SearchStatus, objective: str) -> None:
@@ -176,7 +203,12 @@ def live(project_dir: Path, objective: str, polling: bool) -> None:
     """Everything that changes while a trial trains, read afresh on each run of the fragment; reruns the
     whole page (its finished-trial charts) when polling starts or stops or another trial has finished."""
     status = read_status(project_dir)
-    if is_live(project_dir, status) != polling or st.session_state.get(SEEN_KEY) != finished(project_dir, status):
+    acted = st.session_state.pop(RERUN_KEY, False)
+    if (
+        acted
+        or is_live(project_dir, status) != polling
+        or st.session_state.get(SEEN_KEY) != finished(project_dir, status)
+    ):
         st.rerun()
     progress(status, objective)
     controls(status, project_dir)

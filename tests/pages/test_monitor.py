@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,12 @@ def test_running_search_can_be_stopped_and_resumed(tmp_path: Path, monkeypatch: 
         assert len(at.dataframe[0].value) >= 1
         at.button(key="monitor_stop_now").click().run()
         assert "stops at the next batch" in at.success[0].value
+        at.run()  # the page reruns when a trial ends: the confirmation must outlive that
+        assert "stops at the next batch" in at.success[0].value
+        at.session_state["monitor_flash"] = ("live", "success", "an old confirmation", time.monotonic() - 60)
+        assert not at.run().success  # ... for ten seconds, not for ever
+        at.session_state["monitor_flash"] = ("another search", "success", "its confirmation", time.monotonic())
+        assert not at.run().success and "monitor_flash" not in at.session_state
         wait_for_state(handle.project_dir, ("stopped",), timeout=60)
 
         at = run_monitor("live")
