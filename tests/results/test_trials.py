@@ -53,3 +53,20 @@ def test_order_and_directions() -> None:
     assert [direction_of(n) for n in ("val_loss", "mae", "val_mse", "error_rate", "val_accuracy", "auc")] == [
         "min", "min", "min", "min", "max", "max"
     ]  # fmt: skip
+
+
+def test_trials_with_the_same_space_share_one_copy_and_only_equal_spaces_are_shared() -> None:
+    def with_space(default: object) -> dict:
+        space = [{"class_name": "Float", "config": {"name": "lr", "default": default, "min_value": 1e-4}}]
+        return {"trial_id": "1", "hyperparameters": {"space": space, "values": {"lr": 0.1}}}
+
+    spaces: dict = {}
+    first, second = (parse_trial(with_space(None), fallback_id="1", spaces=spaces) for _ in range(2))
+    assert first.space is second.space and len(spaces) == 1
+    # orjson writes NaN as null, so this space has the same JSON key as the ones above: it must keep its own
+    odd = parse_trial(with_space(math.nan), fallback_id="2", spaces=spaces)
+    assert math.isnan(odd.space[0]["config"]["default"]) and first.space[0]["config"]["default"] is None
+    huge = parse_trial(with_space(2**70), fallback_id="3", spaces=spaces)  # not JSON orjson writes: its own copy
+    assert huge.space[0]["config"]["default"] == 2**70 and len(spaces) == 1
+    alone = parse_trial(with_space(None), fallback_id="4")  # no shared spaces: a copy of its own
+    assert alone.space == first.space and alone.space is not first.space

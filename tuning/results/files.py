@@ -107,6 +107,7 @@ class JsonRead:
 # The size cap per file: a Keras Tuner file larger than this is skipped with a notice, not read. The largest real
 # file is oracle.json, about 300 bytes per trial (100,000 trials: ~30 MB); a trial.json is a few kB.
 MAX_JSON_BYTES = 64 * 2**20
+NOT_REGULAR = "not a regular file"
 TOO_DEEP = f"nested too deeply to be a Keras Tuner file (more than {MAX_NESTING} levels)"
 
 
@@ -134,7 +135,7 @@ def read_bytes(path: str | os.PathLike[str]) -> RawRead:
         st = os.fstat(fd)
         sig = (st.st_mtime_ns, st.st_size)
         if not stat.S_ISREG(st.st_mode):
-            return RawRead(sig, None, "not a regular file")
+            return RawRead(sig, None, NOT_REGULAR)
         if st.st_size > MAX_JSON_BYTES:
             return RawRead(sig, None)
         with os.fdopen(fd, "rb", closefd=False) as handle:
@@ -174,7 +175,7 @@ def read_json_file(
             if raw.error is None:
                 size = f" ({_mb(sig[1])})" if sig[1] > MAX_JSON_BYTES else ""
                 return JsonRead(None, sig, f"larger than the {_mb(MAX_JSON_BYTES)} cap per file{size}, not read")
-            if raw.error == "not a regular file":
+            if raw.error == NOT_REGULAR:  # a FIFO or a device stays one: not retried
                 return JsonRead(None, sig, raw.error)
             error = raw.error
         else:

@@ -128,8 +128,9 @@ class TrialFiles:
             return set()
         if current is None:
             return self._forget(folder_id) if old is not None else set()
-        self._on_read(Path(path))
-        read = read_json_file(Path(path), first=raw)
+        file = Path(path)
+        self._on_read(file)
+        read = read_json_file(file, first=raw)
         if read.data is None:
             previous = old.record if old is not None else None
             self._store(folder_id, Entry(read.signature, previous, read.error or "it vanished while being read"))

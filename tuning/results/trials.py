@@ -106,15 +106,20 @@ def parse_trial(
 
 
 def _shared_space(space: list[Any], spaces: dict[bytes, tuple[Any, ...]] | None) -> tuple[Any, ...]:
+    own = tuple(space)
     if spaces is None:
-        return tuple(space)
+        return own
     try:
         key = orjson.dumps(space)
-    except (TypeError, orjson.JSONEncodeError):  # integers beyond 64 bits: kept as its own copy
-        return tuple(space)
-    if key in spaces or len(spaces) >= MAX_SHARED_SPACES:
-        return spaces.get(key) or tuple(space)
-    return spaces.setdefault(key, tuple(space))
+    except orjson.JSONEncodeError:  # integers beyond 64 bits: kept as its own copy
+        return own
+    shared = spaces.get(key)
+    if shared is None:
+        if len(spaces) < MAX_SHARED_SPACES:
+            spaces[key] = own
+        return own
+    # Equal JSON is not always equal values (orjson writes NaN as null): share only what compares equal.
+    return shared if shared == own else own
 
 
 def _metrics(block: Any) -> dict[str, MetricHistory]:
@@ -129,10 +134,10 @@ def _metrics(block: Any) -> dict[str, MetricHistory]:
         direction = history.get("direction")
         observations = []
         found_observations = history.get("observations")
+        # Parsed JSON holds exactly dicts and lists: ``type() is`` costs less than an ABC check per epoch.
         for obs in found_observations if type(found_observations) is list else ():
             if type(obs) is dict:
-                step = obs.get("step")
-                step = step if type(step) is int and -(2**63) < step < 2**63 else _int_or_none(step)
+                step = _int_or_none(obs.get("step"))
                 observations.append((0 if step is None else step, _mean(obs.get("value"))))
         found[str(name)] = MetricHistory(direction if direction in ("min", "max") else None, tuple(observations))
     return found
@@ -165,6 +170,8 @@ def _float(value: Any) -> float:
 
 def _int_or_none(value: Any) -> int | None:
     """An integer that fits 64 bits (steps, epochs), or None."""
+    if type(value) is int:  # the usual case (not a bool, whose type is bool)
+        return value if abs(value) < 2**63 else None
     if isinstance(value, bool) or value is None:
         return None
     try:
