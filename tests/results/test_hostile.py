@@ -37,7 +37,7 @@ from tuning.export.tables import display_table
 from tuning.results import ProjectResult, load_project
 from tuning.results.files import MAX_JSON_BYTES
 from tuning.results.uploads import ZipLimits, extract_project_zip
-from tuning.store.paths import too_deep
+from tuning.store.paths import text_too_deep, too_deep
 
 pytestmark = pytest.mark.timeout(300)
 EXAMPLES = settings(
@@ -418,3 +418,38 @@ def _upload_stock() -> Path:
         fake_search(folder, "p", "random")
         _UPLOAD_STOCK.append(folder / "p")
     return _UPLOAD_STOCK[0]
+
+
+# ----- the depth check read from the bytes -------------------------------------------------------------------
+_TRICKY_TEXT = st.text(alphabet=st.sampled_from(list('ab[]{}"\\\n/é\x00')), max_size=8)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _TRICKY_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TRICKY_TEXT, inner, max_size=3),
+    max_leaves=40,
+)
+
+
+def _nested(value: Any, levels: int, kind: int) -> Any:
+    for i in range(levels):
+        value = [value] if (kind >> (i % 8)) & 1 else {"k": value}
+    return value
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_JSON, levels=st.integers(0, 70), kind=st.integers(0, 255), limit=st.integers(1, 64))
+def test_the_depth_read_from_the_bytes_agrees_with_walking_the_parsed_value(
+    value: Any, levels: int, kind: int, limit: int
+) -> None:
+    document = {"v": _nested(value, levels, kind)}  # a file holds an object
+    for text in (json.dumps(document), json.dumps(document, ensure_ascii=False), json.dumps(document, indent=1)):
+        quick = text_too_deep(text.encode("utf-8"), limit)
+        assert quick is None or quick == too_deep(json.loads(text), limit), text
+    assert text_too_deep(json.dumps(document).encode("utf-16"), limit) is None  # not UTF-8: walked instead
+
+
+def test_the_depth_read_from_the_bytes_decides_a_real_trial_file_and_a_hostile_one(stock: dict[str, Path]) -> None:
+    trial = next(p for p in json_files(stock["random"]) if p.name == "trial.json").read_bytes()
+    assert text_too_deep(trial) is False
+    assert text_too_deep(b'{"a": ' + b"[" * 65 + b"]" * 65 + b"}") is True
+    assert text_too_deep(b'{"a": ' + b"[" * 63 + b"]" * 63 + b"}") is False
+    assert text_too_deep(b'{"a": "[[[", "b": []}') is None  # a bracket in a string: the value is walked

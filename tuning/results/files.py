@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from tuning.errors import SearchNotFoundError
-from tuning.store.paths import MAX_NESTING, read_jsonl, too_deep
+from tuning.store.paths import MAX_NESTING, read_jsonl, text_too_deep, too_deep
 
 ORACLE = "oracle.json"
 OUR_CONFIG = Path("explorer") / "config.json"
@@ -138,13 +138,28 @@ def read_bytes(path: str | os.PathLike[str]) -> RawRead:
             return RawRead(sig, None, NOT_REGULAR)
         if st.st_size > MAX_JSON_BYTES:
             return RawRead(sig, None)
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            content = handle.read(MAX_JSON_BYTES + 1)
-        return RawRead(sig, None if len(content) > MAX_JSON_BYTES else content)
+        content = _read_to_end(fd, st.st_size)
+        return RawRead(sig, content)
     except OSError as exc:
         return RawRead(signature(path), None, _describe(exc))
     finally:
         os.close(fd)
+
+
+def _read_to_end(fd: int, size: int) -> bytes | None:
+    """The bytes of an open file of ``size`` bytes (it may grow meanwhile); None past the size cap.
+
+    Each read asks for what the file holds plus one byte: asking for the cap itself would allocate 64 MB for
+    every small file (the allocation and its shrinking cost more than reading a trial file).
+    """
+    parts = [os.read(fd, size + 1)]
+    total = len(parts[0])
+    while total > size and parts[-1]:  # grown since fstat: read on to the end, or past the cap
+        if total > MAX_JSON_BYTES:
+            return None
+        parts.append(os.read(fd, min(1 << 20, MAX_JSON_BYTES + 1 - total)))
+        total += len(parts[-1])
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def loads(content: bytes) -> Any:
@@ -186,7 +201,7 @@ def read_json_file(
             except ValueError as exc:
                 error = _describe(exc)
             else:
-                if isinstance(data, dict) and too_deep(data):
+                if isinstance(data, dict) and _too_deep(raw.content, data):
                     return JsonRead(None, sig, TOO_DEEP)
                 if isinstance(data, dict):
                     return JsonRead(data, sig)
@@ -194,6 +209,11 @@ def read_json_file(
         if attempt < retries:
             time.sleep(delay)
     return JsonRead(None, signature(path), error)
+
+
+def _too_deep(content: bytes, data: Any) -> bool:
+    quick = text_too_deep(content)
+    return too_deep(data) if quick is None else quick
 
 
 def _mb(size: int) -> str:

@@ -136,6 +136,34 @@ def too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
     return True
 
 
+_BRACKETS = bytes.maketrans(b"{}", b"[]")
+_NOT_QUOTE_OR_BRACKET = bytes(set(range(256)) - set(b'"[]{}'))
+
+
+def text_too_deep(text: bytes, limit: int = MAX_NESTING) -> bool | None:
+    """``too_deep`` for the text of a JSON document that parsed, read from its bytes; None when that cannot
+    be told cheaply (a string holds a bracket, or the text is not UTF-8), and the parsed value must be walked.
+
+    Walking a parsed trial file visits every epoch's containers; this costs a few C-level passes over the
+    bytes. Keep the quotes and brackets alone, drop each string's pair of quotes (after its escapes): if no
+    quote is left, no string held a bracket, and what remains is the nesting itself, one level of which each
+    pass of removing ``[]`` takes off.
+    """
+    if b"\x00" in text:  # UTF-16 or UTF-32, which json also accepts: its bytes do not read as below
+        return None
+    if b"\\" in text:  # escapes: an escaped backslash first (pairs read from the left), then escaped quotes
+        text = text.replace(b"\\\\", b"").replace(b'\\"', b"")
+    marks = text.translate(None, _NOT_QUOTE_OR_BRACKET).replace(b'""', b"")
+    if b'"' in marks:  # a string held a bracket (a quote pairs with its own only when nothing is between)
+        return None
+    nesting = marks.translate(_BRACKETS)
+    for _ in range(limit):
+        if not nesting:
+            return False
+        nesting = nesting.replace(b"[]", b"")
+    return bool(nesting)
+
+
 def read_json(path: Path) -> dict[str, Any] | None:
     """The JSON object in ``path``, or None when it is missing, unreadable or hostile (nested too deeply)."""
     try:
