@@ -243,3 +243,51 @@ def test_a_large_first_read_through_the_prefetch_threads_matches_one_file_at_a_t
     for folder, why in [("010", ""), ("020", "nested too deeply"), ("030", "expected a JSON object, found list")]:
         assert any(f"trial_{folder}/trial.json" in x and why in x for x in prefetched.notices), prefetched.notices
     assert any("trial_050/trial.json: not a regular file" in x for x in prefetched.notices)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a FIFO")
+def test_a_large_first_read_half_parsed_by_a_child_process_matches_one_file_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``PARALLEL_FROM`` unread files (on two cores or more) a child process parses the second half: the
+    records, curves and notices must be those of reading each file here, damaged and hostile files included;
+    a child that fails costs time, never a trial."""
+    import tuning.results.parsing as parsing
+    import tuning.results.trialfiles as trialfiles
+
+    n = trialfiles.PREFETCH_FROM + 40
+    project_dir = make_project(tmp_path, n_trials=n, id_width=3, statuses={n - 2: "FAILED", n - 1: "RUNNING"})
+    truncate(project_dir / f"trial_{n - 10}" / "trial.json")  # damaged files in the child's half
+    (project_dir / f"trial_{n - 20}" / "trial.json").write_text("[" * 100_000 + "]" * 100_000)
+    (project_dir / f"trial_{n - 30}" / "trial.json").unlink()
+    os.mkfifo(project_dir / f"trial_{n - 30}" / "trial.json")
+    monkeypatch.setattr(trialfiles, "cores", lambda: 2)
+    monkeypatch.setattr(trialfiles, "PARALLEL_FROM", n)
+
+    children: list[parsing.ParsingProcess] = []
+    real = trialfiles.ParsingProcess
+    monkeypatch.setattr(trialfiles, "ParsingProcess", lambda files: children.append(real(files)) or children[-1])
+    reader = ProjectReader(project_dir)
+    in_two = reader.refresh()
+    assert len(children) == 1 and len(children[0].files) == n - n // 2
+    parsed, missed = children[0].results()
+    assert len(parsed) == n - n // 2 and missed == []  # the child parsed its whole half
+    assert reader.files_read >= n
+
+    monkeypatch.setattr(trialfiles, "PARALLEL_FROM", 10 * n)
+    one_by_one = ProjectReader(project_dir).refresh()
+    pd.testing.assert_frame_equal(in_two.trials, one_by_one.trials)
+    pd.testing.assert_frame_equal(in_two.curves, one_by_one.curves)
+    assert in_two.notices == one_by_one.notices
+    assert len(in_two.trials) == n - 3
+    for folder, why in [(n - 10, ""), (n - 20, "nested too deeply"), (n - 30, "not a regular file")]:
+        assert any(f"trial_{folder}/trial.json" in x and why in x for x in in_two.notices), in_two.notices
+
+    # A child that cannot run (here: a Python that exits at once) leaves its half to this process.
+    monkeypatch.setattr(trialfiles, "PARALLEL_FROM", n)
+    monkeypatch.setattr(parsing.sys, "executable", "/bin/false")
+    children.clear()
+    without_child = ProjectReader(project_dir).refresh()
+    assert children and children[0].results() == ([], children[0].files)
+    pd.testing.assert_frame_equal(without_child.trials, one_by_one.trials)
+    assert without_child.notices == one_by_one.notices

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tuning.results.files import RawRead, Signature, read_bytes, read_json_file, signature
+from tuning.results.parsing import ParsingProcess, cores
 from tuning.results.trials import TrialRecord, parse_trial
 
 TRIAL_PREFIX = "trial_"
@@ -34,6 +35,9 @@ RECHECK = 1000
 PREFETCH_FROM = 256
 PREFETCH_THREADS = 2
 PREFETCH_CHUNK = 64
+# A child process costs about 0.7 s to start (it imports this package); it halves the parsing of the files it
+# takes over, so it pays from a few tens of thousands of files on (docs/benchmarks.md).
+PARALLEL_FROM = 20_000
 
 
 @dataclass(frozen=True)
@@ -79,11 +83,31 @@ class TrialFiles:
         due = self._watch | ({f for f in live if f in self._folders}) | set(self._next_finished())
         unread = [f for f in due if f not in self.entries]
         if len(unread) >= PREFETCH_FROM:
-            for folder_id, raw in prefetch(unread, self._path):
-                changed |= self._check(folder_id, raw)
+            changed |= self._read_many(unread)
             due = due.difference(unread)
         for folder_id in due:
             changed |= self._check(folder_id)
+        return changed
+
+    def _read_many(self, unread: list[str]) -> set[str]:
+        """Files never read before, many of them: the second half parsed by a child process when there are
+        enough files and cores (see ``tuning.results.parsing``), the first half here meanwhile."""
+        changed: set[str] = set()
+        child = None
+        if len(unread) >= PARALLEL_FROM and cores() >= 2:
+            half = len(unread) // 2
+            child = ParsingProcess([(f, self._path(f)) for f in unread[half:]])
+            unread = unread[:half]
+        for folder_id, raw in prefetch(unread, self._path):
+            changed |= self._check(folder_id, raw)
+        if child is not None:
+            parsed, missed = child.results()
+            for folder_id, sig, record, error in parsed:
+                if sig is not None:
+                    self._on_read(Path(self._path(folder_id)))
+                    changed |= self._take(folder_id, None, sig, record, error)
+            for folder_id, _ in missed:
+                changed |= self._check(folder_id)
         return changed
 
     def _path(self, folder_id: str) -> str:
@@ -131,12 +155,18 @@ class TrialFiles:
         file = Path(path)
         self._on_read(file)
         read = read_json_file(file, first=raw)
-        if read.data is None:
+        record = None if read.data is None else parse_trial(read.data, fallback_id=folder_id, spaces=self._spaces)
+        return self._take(folder_id, old, read.signature, record, read.error)
+
+    def _take(
+        self, folder_id: str, old: Entry | None, sig: Signature | None, record: TrialRecord | None, error: str | None
+    ) -> set[str]:
+        """Keep one read of a trial file: its record, or (none) the earlier record with why this read failed."""
+        if record is None:
             previous = old.record if old is not None else None
-            self._store(folder_id, Entry(read.signature, previous, read.error or "it vanished while being read"))
+            self._store(folder_id, Entry(sig, previous, error or "it vanished while being read"))
             return set()
-        record = parse_trial(read.data, fallback_id=folder_id, spaces=self._spaces)
-        self._store(folder_id, Entry(read.signature, record))
+        self._store(folder_id, Entry(sig, record))
         return {record.trial_id} | ({old.record.trial_id} if old is not None and old.record else set())
 
     def _store(self, folder_id: str, entry: Entry) -> None:

@@ -1,0 +1,134 @@
+"""Trial files parsed in another process, so that a large project's first read uses a second core.
+
+Parsing a trial file is interpreter work (about 0.1 ms each), which threads would only share: a project of a
+hundred thousand trials takes seconds of it. ``ParsingProcess`` starts ``python -m tuning.results.parsing``,
+hands it a list of trial files, and collects what it parsed while the caller parses its own share. The child
+reads and parses exactly as the caller would (``read_json_file``, ``parse_trial``, the same caps and
+notices) and sends its records back pickled, in frames of ``FRAME`` trials.
+
+The pickles are this package's own records, made by this package's own code in a child it started and read
+from that child's pipe: no user-supplied bytes are ever unpickled (the files themselves are read as JSON).
+When the child fails or is cut off, ``results()`` says which files it did not parse; the caller parses them
+itself, so a failed child costs time, never a trial.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import tuning
+from tuning.results.files import Signature, read_bytes, read_json_file
+from tuning.results.trials import TrialRecord, parse_trial
+
+FRAME = 2000
+_LENGTH = struct.Struct(">Q")
+Parsed = tuple[str, Signature | None, TrialRecord | None, str | None]  # folder id, signature, record, error
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
+class ParsingProcess:
+    """One child parsing ``files`` ((folder id, path) pairs); its frames are drained by a thread meanwhile,
+    so that it never waits on a full pipe."""
+
+    def __init__(self, files: list[tuple[str, str]]) -> None:
+        self.files = files
+        self._frames: list[bytes] = []
+        env = dict(os.environ, PYTHONPATH=tuning.pythonpath_with_package(os.environ.get("PYTHONPATH")))
+        try:
+            self._process: subprocess.Popen[bytes] | None = subprocess.Popen(
+                [sys.executable, "-m", "tuning.results.parsing"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=env,
+            )
+        except OSError:
+            self._process = None
+            return
+        self._drain = threading.Thread(target=self._collect, name="trial-parser", daemon=True)
+        self._drain.start()
+
+    def _collect(self) -> None:
+        assert self._process is not None and self._process.stdin and self._process.stdout
+        try:
+            self._process.stdin.write("\n".join(f"{i}\t{p}" for i, p in self.files).encode("utf-8", "surrogateescape"))
+            self._process.stdin.close()
+            while header := self._process.stdout.read(_LENGTH.size):
+                (length,) = _LENGTH.unpack(header)
+                frame = self._process.stdout.read(length)
+                if len(frame) < length:
+                    break
+                self._frames.append(frame)
+        except OSError:  # the child died: what it sent stands, the rest is parsed by the caller
+            pass
+
+    def results(self) -> tuple[list[Parsed], list[tuple[str, str]]]:
+        """What the child parsed, and the files it did not (to be parsed by the caller)."""
+        if self._process is None:
+            return [], self.files
+        self._drain.join()
+        self._process.wait()
+        parsed: list[Parsed] = []
+        for frame in self._frames:  # each one whole (a cut frame is dropped by _collect): kept even if it died
+            try:
+                parsed.extend(pickle.loads(frame))  # our own child's records: see the module's docstring
+            except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
+                break
+        done = {folder_id for folder_id, *_ in parsed}
+        return parsed, [(i, p) for i, p in self.files if i not in done]
+
+
+def parse_files(files: list[tuple[str, str]]) -> Iterator[Parsed]:
+    """Each file read and parsed as ``TrialFiles`` does it; search spaces shared as ``parse_trial`` does."""
+    spaces: dict[bytes, tuple[Any, ...]] = {}
+    for folder_id, path in files:
+        raw = read_bytes(path)
+        if raw.signature is None:
+            yield folder_id, None, None, None
+            continue
+        read = read_json_file(Path(path), first=raw)
+        record = None if read.data is None else parse_trial(read.data, fallback_id=folder_id, spaces=spaces)
+        yield folder_id, read.signature, record, read.error
+
+
+def _main() -> int:
+    import gc
+
+    gc.disable()  # millions of small containers, freed at exit (see reader._collector_paused)
+    lines = sys.stdin.buffer.read().decode("utf-8", "surrogateescape").splitlines()
+    files = [(i, p) for i, _, p in (line.partition("\t") for line in lines if line)]
+    out = sys.stdout.buffer
+    frame: list[Parsed] = []
+    for item in parse_files(files):
+        frame.append(item)
+        if len(frame) == FRAME:
+            _send(out, frame)
+            frame = []
+    if frame:
+        _send(out, frame)
+    out.flush()
+    return 0
+
+
+def _send(out: Any, frame: list[Parsed]) -> None:
+    data = pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(_LENGTH.pack(len(data)) + data)
+
+
+if __name__ == "__main__":
+    sys.exit(_main())
