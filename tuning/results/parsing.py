@@ -24,7 +24,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import tuning
 from tuning.results.files import Signature, read_bytes, read_json_file
 from tuning.results.trials import TrialRecord, parse_trial
 
@@ -48,7 +47,8 @@ class ParsingProcess:
     def __init__(self, files: list[tuple[str, str]]) -> None:
         self.files = files
         self._frames: list[bytes] = []
-        env = dict(os.environ, PYTHONPATH=tuning.pythonpath_with_package(os.environ.get("PYTHONPATH")))
+        package_root = str(Path(__file__).resolve().parents[2])  # where ``tuning`` is, wherever this started
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p))
         try:
             self._process: subprocess.Popen[bytes] | None = subprocess.Popen(
                 [sys.executable, "-m", "tuning.results.parsing"],
