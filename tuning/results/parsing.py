@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tuning.results.files import Signature, read_bytes, read_json_file
+from tuning.results.files import RawRead, Signature, read_bytes, read_json_file
 from tuning.results.trials import TrialRecord, parse_trial
 
 FRAME = 2000
@@ -101,9 +101,17 @@ def parse_files(files: list[tuple[str, str]]) -> Iterator[Parsed]:
         if raw.signature is None:
             yield folder_id, None, None, None
             continue
-        read = read_json_file(Path(path), first=raw)
-        record = None if read.data is None else parse_trial(read.data, fallback_id=folder_id, spaces=spaces)
-        yield folder_id, read.signature, record, read.error
+        yield folder_id, *read_trial(Path(path), folder_id, spaces, first=raw)
+
+
+def read_trial(
+    path: Path, folder_id: str, spaces: dict[bytes, tuple[Any, ...]], *, first: RawRead | None = None
+) -> tuple[Signature | None, TrialRecord | None, str | None]:
+    """One trial file read and parsed (``first``: its bytes, already read): its signature, its record (None
+    when unreadable) and why it is not readable. Here and in ``TrialFiles`` alike."""
+    read = read_json_file(path, first=first)
+    record = None if read.data is None else parse_trial(read.data, fallback_id=folder_id, spaces=spaces)
+    return read.signature, record, read.error
 
 
 def _main() -> int:

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tuning.results.files import RawRead, Signature, read_bytes, read_json_file, signature
-from tuning.results.parsing import ParsingProcess, cores
-from tuning.results.trials import TrialRecord, parse_trial
+from tuning.results.files import RawRead, Signature, read_bytes, signature
+from tuning.results.parsing import ParsingProcess, cores, read_trial
+from tuning.results.trials import TrialRecord
 
 TRIAL_PREFIX = "trial_"
 TRIAL_FILE = "trial.json"
@@ -154,9 +154,7 @@ class TrialFiles:
             return self._forget(folder_id) if old is not None else set()
         file = Path(path)
         self._on_read(file)
-        read = read_json_file(file, first=raw)
-        record = None if read.data is None else parse_trial(read.data, fallback_id=folder_id, spaces=self._spaces)
-        return self._take(folder_id, old, read.signature, record, read.error)
+        return self._take(folder_id, old, *read_trial(file, folder_id, self._spaces, first=raw))
 
     def _take(
         self, folder_id: str, old: Entry | None, sig: Signature | None, record: TrialRecord | None, error: str | None
