@@ -4,6 +4,8 @@
 - ``uploads_dir()``: ``$HPX_UPLOADS_DIR``, else ``<runs_dir>/_uploads``; uploaded zips are extracted there.
 - ``analysis_roots()``: the folders whose projects may be analysed: the runs folder, then the folders listed in
   ``$HPX_ANALYSIS_ROOTS`` (separated by ``os.pathsep``), then the uploads folder when it lies outside both.
+- ``pythonpath_with_package(existing)``: a PYTHONPATH under which a child Python (a worker, a parsing child)
+  imports this package, wherever it was started from.
 - ``confine_path(text)``: a folder path typed by a user, resolved and accepted only inside those roots, so a
   server deployment cannot be used to read arbitrary files.
 """
@@ -20,6 +22,12 @@ RUNS_ENV = "HPX_RUNS_DIR"
 UPLOADS_ENV = "HPX_UPLOADS_DIR"
 ANALYSIS_ROOTS_ENV = "HPX_ANALYSIS_ROOTS"
 UPLOADS_FOLDER = "_uploads"
+
+
+def pythonpath_with_package(existing: str | None) -> str:
+    """A PYTHONPATH that lets a child Python import this package, wherever it is started from."""
+    root = str(Path(__file__).resolve().parents[1])
+    return os.pathsep.join(p for p in (root, existing) if p)
 
 
 def runs_dir() -> Path:

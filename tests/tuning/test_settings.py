@@ -156,3 +156,14 @@ def test_roots_can_be_given_explicitly(env: Path) -> None:
         confine_path(str(env / "runs"), [env / "elsewhere"])
     with pytest.raises(PathNotAllowedError, match="no analysis root is configured"):
         confine_path("p", [])
+
+
+def test_pythonpath_with_package_puts_the_folder_holding_this_package_first():
+    from tuning import settings
+
+    path = settings.pythonpath_with_package("/somewhere/else")
+    first, *rest = path.split(os.pathsep)
+    assert rest == ["/somewhere/else"]
+    assert (Path(first) / "tuning" / "settings.py").resolve() == Path(settings.__file__).resolve()
+    assert settings.pythonpath_with_package(None) == first
+    assert settings.pythonpath_with_package("") == first

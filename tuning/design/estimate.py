@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-import tuning
+from tuning import settings
 from tuning.data.digits import DIGITS_TRAIN_SIZE
 from tuning.data.spec import validation_count
 from tuning.errors import TuningError
@@ -51,7 +51,7 @@ def _measure_here(seconds: float, images: int = 512) -> float:
 def measure_speed(*, seconds: float = 3.0, timeout: float = 120.0) -> float:
     """This machine's training speed in images per second (about ``seconds`` of training, plus start-up)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
-    env["PYTHONPATH"] = tuning.pythonpath_with_package(env.get("PYTHONPATH"))
+    env["PYTHONPATH"] = settings.pythonpath_with_package(env.get("PYTHONPATH"))
     command = [sys.executable, "-m", "tuning.design.estimate", "--seconds", str(seconds)]
     try:
         done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout, check=False)

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-import tuning
+from tuning import settings
 
 _children: list[subprocess.Popen[bytes]] = []
 
@@ -32,7 +32,7 @@ def spawn(
     """
     reap()
     child_env = dict(os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
-    child_env["PYTHONPATH"] = tuning.pythonpath_with_package(child_env.get("PYTHONPATH"))
+    child_env["PYTHONPATH"] = settings.pythonpath_with_package(child_env.get("PYTHONPATH"))
     with open(log, "ab") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", module, *args],

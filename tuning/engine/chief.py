@@ -15,7 +15,7 @@ from typing import Any
 import grpc
 import keras_tuner
 
-import tuning
+from tuning import settings
 from tuning.engine.recorder import count_statuses, prune_checkpoints
 from tuning.errors import ConfigError
 from tuning.store.paths import SearchPaths
@@ -41,7 +41,7 @@ def worker_environment(index: int, *, threads: int, gpus: list[str], base: dict[
         OMP_NUM_THREADS=str(threads),
         TF_NUM_INTRAOP_THREADS=str(threads),
         TF_NUM_INTEROP_THREADS=str(threads),
-        PYTHONPATH=tuning.pythonpath_with_package(base.get("PYTHONPATH")),
+        PYTHONPATH=settings.pythonpath_with_package(base.get("PYTHONPATH")),
     )
     if gpus:
         env["CUDA_VISIBLE_DEVICES"] = gpus[index % len(gpus)]

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-import tuning
+from tuning import settings
 from tuning.engine.lifecycle import memory_limit_from_env, search_lock, search_logging
 from tuning.engine.machine import resolved_workers, this_machine
 from tuning.engine.runner import run_single
@@ -88,7 +88,7 @@ def resolve_workers(config: SearchConfig) -> SearchConfig:
 def _restart_process(paths: SearchPaths, fd: int, *, console: bool, memory_limit_mb: float | None) -> None:
     """Replace this process by a fresh interpreter that continues the search, keeping the lock open."""
     os.set_inheritable(fd, True)
-    os.environ["PYTHONPATH"] = tuning.pythonpath_with_package(os.environ.get("PYTHONPATH"))
+    os.environ["PYTHONPATH"] = settings.pythonpath_with_package(os.environ.get("PYTHONPATH"))
     args = [sys.executable, "-m", "tuning.engine.launch", str(paths.project_dir), "--resume", "--lock-fd", str(fd)]
     args += ["--console"] if console else []
     args += ["--memory-limit-mb", str(memory_limit_mb)] if memory_limit_mb else []

@@ -26,6 +26,7 @@ from typing import Any
 
 from tuning.results.files import RawRead, Signature, read_bytes, read_json_file
 from tuning.results.trials import TrialRecord, parse_trial
+from tuning.settings import pythonpath_with_package
 
 FRAME = 2000
 _LENGTH = struct.Struct(">Q")
@@ -47,8 +48,7 @@ class ParsingProcess:
     def __init__(self, files: list[tuple[str, str]]) -> None:
         self.files = files
         self._frames: list[bytes] = []
-        package_root = str(Path(__file__).resolve().parents[2])  # where ``tuning`` is, wherever this started
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p))
+        env = dict(os.environ, PYTHONPATH=pythonpath_with_package(os.environ.get("PYTHONPATH")))
         try:
             self._process: subprocess.Popen[bytes] | None = subprocess.Popen(
                 [sys.executable, "-m", "tuning.results.parsing"],

@@ -98,7 +98,10 @@ class TrialFiles:
             half = len(unread) // 2
             child = ParsingProcess([(f, self._path(f)) for f in unread[half:]])
             unread = unread[:half]
-        for folder_id, raw in prefetch(unread, self._path):
+        # With a child, both cores are busy parsing: reading threads beside them only contend for this
+        # process's interpreter lock (read one by one, the 100,000-trial read was 1-11% faster in 4 of 4 pairs).
+        reads = prefetch(unread, self._path) if child is None else ((f, read_bytes(self._path(f))) for f in unread)
+        for folder_id, raw in reads:
             changed |= self._check(folder_id, raw)
         if child is not None:
             parsed, missed = child.results()
