@@ -100,8 +100,7 @@ class TrialFiles:
             unread = unread[:half]
         # With a child, both cores are busy parsing: reading threads beside them only contend for this
         # process's interpreter lock (read one by one, the 100,000-trial read was 1-11% faster in 4 of 4 pairs).
-        reads = prefetch(unread, self._path) if child is None else ((f, read_bytes(self._path(f))) for f in unread)
-        for folder_id, raw in reads:
+        for folder_id, raw in prefetch(unread, self._path, threads=PREFETCH_THREADS if child is None else 0):
             changed |= self._check(folder_id, raw)
         if child is not None:
             parsed, missed = child.results()
@@ -209,15 +208,21 @@ class TrialFiles:
         }
 
 
-def prefetch(ids: list[str], path_of: Callable[[str], str]) -> Iterator[tuple[str, RawRead]]:
-    """(id, the bytes of its file) for each id, in order, read by a few threads a bounded way ahead."""
+def prefetch(
+    ids: list[str], path_of: Callable[[str], str], *, threads: int = PREFETCH_THREADS
+) -> Iterator[tuple[str, RawRead]]:
+    """(id, the bytes of its file) for each id, in order, read by ``threads`` threads a bounded way ahead;
+    by this thread as it goes when ``threads`` is 0."""
+    if threads <= 0:
+        yield from ((i, read_bytes(path_of(i))) for i in ids)
+        return
     chunks = [ids[i : i + PREFETCH_CHUNK] for i in range(0, len(ids), PREFETCH_CHUNK)]
 
     def read(chunk: list[str]) -> list[RawRead]:
         return [read_bytes(path_of(i)) for i in chunk]
 
-    with ThreadPoolExecutor(PREFETCH_THREADS, thread_name_prefix="trial-files") as pool:
-        pending = deque(pool.submit(read, c) for c in chunks[: 4 * PREFETCH_THREADS])
+    with ThreadPoolExecutor(threads, thread_name_prefix="trial-files") as pool:
+        pending = deque(pool.submit(read, c) for c in chunks[: 4 * threads])
         submitted = len(pending)
         for chunk in chunks:
             raws = pending.popleft().result()
