@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -88,6 +89,10 @@ def test_two_workers_complete_a_search_and_share_its_trials(finished: Path) -> N
     assert status.epochs_done == 4 and status.seconds_training == pytest.approx(sum(m["duration_s"] for m in metrics))
     log = SearchPaths.of(finished).log.read_text()
     assert "Chief listening on 127.0.0.1:" in log and "[worker1] Worker worker1" in log and "[worker2]" in log
+    # On Linux the workers are forks of the leader's zygote (tuning.engine.forking), whose parent is the leader;
+    # each line a worker logs is written once, by the worker's own handler, not also by one it inherited.
+    assert "Started worker1 (pid " in log and ("forked)" in log) == sys.platform.startswith("linux")
+    assert log.count("[worker1] Worker worker1 (pid") == 1 and log.count("Worker worker1 (pid") == 1
 
 
 def test_the_best_model_of_a_distributed_search_is_rebuilt_and_evaluated(finished: Path) -> None:

@@ -23,10 +23,9 @@ import logging
 import os
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any
 
 import grpc
 
@@ -42,6 +41,7 @@ from tuning.engine.chief import (
     view_oracle,
     worker_environment,
 )
+from tuning.engine.forking import Spawner, WorkerProcess, Zygote, starter
 from tuning.engine.lifecycle import (
     EXIT_FINISHED,
     EXIT_RESTART,
@@ -76,8 +76,7 @@ REMOTE_STALE_SECONDS = 60.0  # a worker on another machine whose heartbeat stand
 class LocalWorker:
     index: int
     worker_id: str
-    process: subprocess.Popen
-    output: IO[bytes]
+    process: WorkerProcess
 
 
 class Group:
@@ -98,6 +97,7 @@ class Group:
         self.threads = threads_per_worker(config.workers)
         self.gpus = visible_gpus()
         self.local: list[LocalWorker] = []
+        self.starter: Spawner | Zygote | None = None
         self.oracle: Any = None
         self.server: grpc.Server | None = None
         self.view: OracleView | None = None
@@ -115,6 +115,7 @@ class Group:
         from tuning.engine.tuners import make_tuner
 
         self.writer.update(message="Loading the search's oracle…")
+        self.starter = starter(self.gpus)  # before TensorFlow runs anything here (see tuning.engine.forking)
         prepare_source(self.config.data)  # download CIFAR-10 once, not in every worker
         for stale in workers_dir(self.paths).glob("*.json"):  # status files of processes long gone
             stale.unlink(missing_ok=True)
@@ -126,7 +127,7 @@ class Group:
             max_consecutive_failures=self.config.max_consecutive_failures,
             keep_checkpoints=self.config.keep_checkpoints,
         )
-        tuner = make_tuner(self.config, self.paths.project_dir, recorder)
+        tuner = make_tuner(self.config, self.paths.project_dir, recorder, trains=False)
         tuner.save()  # oracle.json and tuner0.json: what workers and a later resume reload
         self.oracle = tuner.oracle
         self.oracle.verbose = 0  # Keras Tuner's console display: the search log says it better
@@ -153,17 +154,15 @@ class Group:
         worker_id = f"worker{index + 1}"
         connect = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
         chief = format_address(connect, self.port)
-        command = [sys.executable, "-m", "tuning.engine.worker", str(self.paths.project_dir), "--chief", chief]
-        command += ["--id", worker_id, "--threads", str(self.threads), "--parent-pid", str(os.getpid())]
-        command += ["--memory-limit-mb", str(self.memory_limit_mb or 0)]
+        args = [str(self.paths.project_dir), "--chief", chief, "--id", worker_id, "--threads", str(self.threads)]
+        args += ["--memory-limit-mb", str(self.memory_limit_mb or 0)]
         env = worker_environment(index, threads=self.threads, gpus=self.gpus, base=dict(os.environ))
         workers_dir(self.paths).mkdir(parents=True, exist_ok=True)
-        output = open(worker_log(self.paths, worker_id), "ab")  # noqa: SIM115 - closed when the worker ends
-        process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, env=env, close_fds=True
-        )
-        self.local.append(LocalWorker(index, worker_id, process, output))
-        log.info("Started %s (pid %d).", worker_id, process.pid)
+        assert self.starter is not None, "start() chooses how workers start"
+        process = self.starter.start(args, env=env, log_path=worker_log(self.paths, worker_id))
+        self.local.append(LocalWorker(index, worker_id, process))
+        how = "forked" if self.starter.method == "fork" else "a fresh process"
+        log.info("Started %s (pid %d, %s).", worker_id, process.pid, how)
 
     # ----- supervise -----------------------------------------------------------------------------
     def supervise(self) -> tuple[str, str, str | None]:
@@ -224,7 +223,6 @@ class Group:
         """Deal with local workers that have ended: done, stopped, restarting, or dead."""
         for worker in [w for w in self.local if w.process.poll() is not None]:
             self.local.remove(worker)
-            worker.output.close()
             code = worker.process.returncode
             requeued = self.requeue(worker.worker_id)
             if code == EXIT_FINISHED:
@@ -345,8 +343,9 @@ class Group:
             except subprocess.TimeoutExpired:
                 worker.process.kill()
                 worker.process.wait()
-            worker.output.close()
         self.local.clear()
+        if self.starter is not None:
+            self.starter.close()
         if self.oracle is not None:
             self.follow_files()  # the last lines the workers wrote before they ended
             for worker_id in view_oracle(self.oracle).ongoing:

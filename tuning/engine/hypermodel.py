@@ -108,14 +108,23 @@ def one_hot(labels: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:
 class CifarHyperModel(keras_tuner.HyperModel):
     """Declares the search space on Keras Tuner and trains one point of it.
 
-    ``tune_epochs`` is False under Hyperband: Hyperband decides every trial's epochs.
+    ``tune_epochs`` is False under Hyperband: Hyperband decides every trial's epochs. With ``declare_only``,
+    ``build`` declares the space and builds no model: what the leader of a group needs, which serves the
+    oracle and never trains (TensorFlow then never starts its runtime in that process).
     """
 
     def __init__(
-        self, space: SearchSpace, *, tune_epochs: bool = True, seed: int = 0, num_classes: int = NUM_CLASSES
+        self,
+        space: SearchSpace,
+        *,
+        tune_epochs: bool = True,
+        seed: int = 0,
+        num_classes: int = NUM_CLASSES,
+        declare_only: bool = False,
     ) -> None:
         super().__init__(name="cifar_cnn", tunable=True)
         self.space = space
+        self.declare_only = declare_only
         self.tune_epochs = tune_epochs
         self.seed = seed
         self.num_classes = num_classes
@@ -124,7 +133,10 @@ class CifarHyperModel(keras_tuner.HyperModel):
         """Declare the space on ``hp`` and return the trial's values (None for inactive ones)."""
         return self.space.declare(hp, include_epochs=self.tune_epochs)
 
-    def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
+    def build(self, hp: keras_tuner.HyperParameters) -> keras.Model | None:
+        if self.declare_only:
+            self.values(hp)
+            return None
         keras.utils.set_random_seed(self.seed)  # the same configuration starts from the same weights
         return build_model(self.values(hp), num_classes=self.num_classes, seed=self.seed)
 

@@ -165,10 +165,15 @@ def make_oracle(config: SearchConfig) -> keras_tuner.Oracle:
     return oracle_class(max_trials=config.max_trials, **common)
 
 
-def make_tuner(config: SearchConfig, project_dir: Path, recorder: Recorder) -> keras_tuner.Tuner:
-    """A tuner on ``project_dir`` (reloaded if it holds a saved search) that reports to ``recorder``."""
+def make_tuner(
+    config: SearchConfig, project_dir: Path, recorder: Recorder, *, trains: bool = True
+) -> keras_tuner.Tuner:
+    """A tuner on ``project_dir`` (reloaded if it holds a saved search) that reports to ``recorder``.
+
+    ``trains=False``: a tuner whose hypermodel only declares the space (a group's leader, which never trains).
+    """
     hyperband = config.tuner == "hyperband"
-    hypermodel = CifarHyperModel(config.space, tune_epochs=not hyperband, seed=config.seed)
+    hypermodel = CifarHyperModel(config.space, tune_epochs=not hyperband, seed=config.seed, declare_only=not trains)
     tuner_class = EngineHyperband if hyperband else EngineTuner
     tuner = tuner_class(
         oracle=make_oracle(config),

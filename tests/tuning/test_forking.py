@@ -1,0 +1,89 @@
+"""How the group leader starts its workers: forks of a zygote that has imported TensorFlow, or fresh processes."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tuning.engine import forking
+from tuning.engine.lifecycle import EXIT_USER_ERROR
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux only")
+
+
+def test_workers_are_forked_on_linux_without_gpus_and_fresh_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(forking.START_ENV, raising=False)
+    on_linux = "fork" if sys.platform.startswith("linux") and not forking.tensorflow_started() else "spawn"
+    assert forking.start_method([]) == on_linux
+    assert forking.start_method(["0"]) == "spawn"  # a process that has used CUDA cannot be forked safely
+    monkeypatch.setenv(forking.START_ENV, "spawn")
+    assert forking.start_method([]) == "spawn"
+    assert isinstance(forking.starter([]), forking.Spawner)
+
+
+def test_a_leader_where_tensorflow_has_run_starts_fresh_workers() -> None:
+    script = (
+        "from tuning.engine import forking\n"
+        "forking.preload()\n"
+        "before = forking.start_method([])\n"
+        "import tensorflow as tf\n"
+        "tf.constant(1) + 1\n"
+        "print(before, forking.tensorflow_started(), forking.start_method([]))\n"
+    )
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env.pop(forking.START_ENV, None)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
+    on_linux = "fork" if sys.platform.startswith("linux") else "spawn"
+    assert done.stdout.split() == [on_linux, "True", "spawn"], done.stderr[-2000:]
+
+
+@pytest.fixture
+def zygote() -> forking.Zygote:
+    started = forking.Zygote()
+    yield started
+    started.close()
+
+
+@linux_only
+def test_a_forked_worker_writes_to_its_log_and_reports_its_exit_code(zygote: forking.Zygote, tmp_path: Path) -> None:
+    log = tmp_path / "worker.log"
+    env = {"PATH": os.environ.get("PATH", "")}
+    worker = zygote.start([str(tmp_path / "missing"), "--chief", "127.0.0.1:1"], env=env, log_path=log)
+    assert worker.wait(timeout=60) == EXIT_USER_ERROR, log.read_text()  # no search there: it says so, exits 2
+    assert worker.poll() == EXIT_USER_ERROR and worker.returncode == EXIT_USER_ERROR
+    assert "is not a search made by this app" in log.read_text()
+    worker.kill()  # an ended worker is never signalled (its pid may be reused)
+    with pytest.raises(ProcessLookupError):
+        os.kill(worker.pid, 0)
+
+
+@linux_only
+def test_the_zygote_keeps_no_file_of_the_leader_open_and_ends_with_it(tmp_path: Path) -> None:
+    lock = tmp_path / "search.lock"
+    with open(lock, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        zygote = forking.Zygote()
+        worker = zygote.start([str(tmp_path), "--chief", "127.0.0.1:1"], env={}, log_path=tmp_path / "w.log")
+        worker.wait(timeout=60)
+        open_files = {os.readlink(f"/proc/{zygote.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{zygote.pid}/fd")}
+        assert str(lock) not in open_files  # a dead leader's lock is never kept by its workers
+    # Another process can take the lock as soon as the leader lets it go.
+    taken = subprocess.run(
+        [sys.executable, "-c", f"import fcntl; fcntl.flock(open({str(lock)!r}), fcntl.LOCK_EX | fcntl.LOCK_NB)"],
+        timeout=30,
+    )
+    assert taken.returncode == 0
+    zygote.close()
+    assert not Path(f"/proc/{zygote.pid}").exists()
+
+
+@linux_only
+def test_a_worker_that_asks_for_help_prints_it_to_its_log_and_exits_0(zygote: forking.Zygote, tmp_path: Path) -> None:
+    # A worker killed by a signal reports it as subprocess.Popen does (-9): test_distributed kills one.
+    worker = zygote.start(["--help"], env={"PATH": os.environ.get("PATH", "")}, log_path=tmp_path / "w.log")
+    assert worker.wait(timeout=60) == 0 and "--chief HOST:PORT" in (tmp_path / "w.log").read_text()
