@@ -8,11 +8,13 @@ epoch that reaches the target (from the epoch timestamps each side records), and
 Sides: ``plain`` (stock ``keras_tuner.RandomSearch`` on our HyperModel, one process), ``ours: 1 process``
 (our engine, no pruning: the baseline of both gains), ``ours: pruning`` (median rule, one process),
 ``ours: workers`` (default workers, no pruning), ``ours: default`` (median pruning + default workers) and
-``ours: asha`` (ASHA + default workers). The time to plain's best - 0.02 is printed too, as the noise of one
-epoch's validation accuracy between runs is about 0.01 here (see the final bests over repeats). Runs
-alternate over ``--repeats``; ratios are paired within a repeat. On 2 cores one repeat takes ~10 minutes.
+``ours: asha`` (ASHA + default workers); ``ours: default, fresh workers`` is the default with its workers
+started as fresh interpreters (``TUNING_WORKER_START=spawn``) instead of forked from the leader. The time
+to plain's best - 0.02 is printed too, as the noise of one epoch's validation accuracy between runs is about
+0.01 here (see the final bests over repeats). Runs alternate over ``--repeats``; ratios are paired within a
+repeat. On 2 cores one repeat takes ~10 minutes.
 
-    .venv/bin/python benchmarks/bench_time_to_target.py [--repeats N] [--trials N] [--epochs N]
+    .venv/bin/python benchmarks/bench_time_to_target.py [--repeats N] [--trials N] [--epochs N] [--sides 'A;B']
 """
 
 from __future__ import annotations
@@ -43,8 +45,11 @@ SIDES: dict[str, dict[str, object] | None] = {
     "ours: pruning": {"workers": 1, "pruning": "median"},
     "ours: workers": {"workers": "auto", "pruning": "none"},
     "ours: default": {"workers": "auto", "pruning": "median"},
+    "ours: default, fresh workers": {"workers": "auto", "pruning": "median"},
     "ours: asha": {"workers": "auto", "pruning": "asha"},
 }
+# side -> environment it adds: the default's workers started as fresh interpreters instead of forked
+SIDE_ENV = {"ours: default, fresh workers": {"TUNING_WORKER_START": "spawn"}}
 
 PLAIN = """
 import json, sys, time
@@ -91,10 +96,11 @@ def make_config(trials: int, epochs: int, images: int) -> SearchConfig:
 def run_side(side: str, config: SearchConfig, folder: Path) -> list[dict[str, float]]:
     """Run one side in fresh processes; its epochs as (seconds since the process started, val_accuracy)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", "TUNING_MEMORY_LIMIT_MB": "0"}
+    env.update(SIDE_ENV.get(side, {}))
     settings = SIDES[side]
     config_file = folder / "config.json"
     config_file.write_text(config.to_json() if settings is None else config.with_overrides(**settings).to_json())
-    project = side.replace(" ", "-").replace(":", "")
+    project = side.replace(" ", "-").replace(":", "").replace(",", "")
     if settings is None:
         out = folder / "plain-epochs.json"
         command = [sys.executable, "-c", PLAIN, str(config_file), str(folder / project), str(out)]
@@ -121,16 +127,22 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=16)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--images", type=int, default=3000)
+    parser.add_argument("--sides", help="sides to run, separated by ';' (plain always runs), e.g. 'ours: asha'")
     args = parser.parse_args()
+    chosen = [s.strip() for s in (args.sides or "").split(";") if s.strip() not in ("", "plain")]
+    sides = ["plain", *chosen] if chosen else list(SIDES)
+    unknown = set(sides) - set(SIDES)
+    if unknown:
+        parser.error(f"unknown sides {sorted(unknown)}; choose from {list(SIDES)}")
     config = make_config(args.trials, args.epochs, args.images)
     machine = platform.processor() or platform.machine()
     print(f"machine: {machine}, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     print(f"budget: {args.trials} trials x {args.epochs} epochs on {args.images} synthetic images, seed {config.seed}")
-    rows: dict[str, list[dict[str, float | None]]] = {side: [] for side in SIDES}
+    rows: dict[str, list[dict[str, float | None]]] = {side: [] for side in sides}
     for repeat in range(args.repeats):
         with tempfile.TemporaryDirectory(prefix="hpx-bench-ttt-") as tmp:
             runs = {}
-            for i, side in enumerate(SIDES):
+            for i, side in enumerate(sides):
                 folder = Path(tmp) / f"r{repeat}-{i}"
                 folder.mkdir()
                 runs[side] = run_side(side, config, folder)
@@ -144,7 +156,7 @@ def main() -> None:
             shown = f"{reached:7.1f} s" if reached is not None else "  never"
             nearly = f"{near:6.1f} s" if near is not None else " never"
             print(
-                f"  {side:16s} target at {shown} (-0.02: {nearly})   budget {total:6.1f} s   best {best:.4f}   "
+                f"  {side:28s} target at {shown} (-0.02: {nearly})   budget {total:6.1f} s   best {best:.4f}   "
                 f"{len(epochs)} epochs"
             )
     report(rows)
@@ -165,7 +177,7 @@ def report(rows: dict[str, list[dict[str, float | None]]]) -> None:
         near_ratio = f"{statistics.median(near):.2f}" if near else "-"
         budget = statistics.median(r["total"] / p["total"] for r, p in zip(runs, plain, strict=True))
         print(
-            f"  {side:16s} time to target {med:>9s}  / plain {ratio:>5s}  (-0.02: / plain {near_ratio:>5s})  "
+            f"  {side:28s} time to target {med:>9s}  / plain {ratio:>5s}  (-0.02: / plain {near_ratio:>5s})  "
             f"whole budget / plain {budget:.2f}   final best {statistics.median(bests):.4f}"
         )
     noise = [r["best"] for r in plain]
