@@ -110,7 +110,7 @@ def test_stop_now_and_resume_from_the_monitor(app: AppServer, page: Any) -> None
     resumed = wait_for_state(handle.project_dir, ("running",))
     assert resumed.pid is not None
 
-    page.get_by_role("button", name="Stop after this trial").click()
+    page.get_by_role("button", name="Stop after this trial", disabled=False).click()  # not a stale one of the rerun
     expect()(page.get_by_text("Stop requested: the search stops when the current trial ends.")).to_be_visible()
     wait_for_badge(page, "stopped", timeout_ms=RUN_TIMEOUT_MS)
     final = read_status(handle.project_dir)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -87,3 +89,16 @@ def test_a_worker_that_asks_for_help_prints_it_to_its_log_and_exits_0(zygote: fo
     # A worker killed by a signal reports it as subprocess.Popen does (-9): test_distributed kills one.
     worker = zygote.start(["--help"], env={"PATH": os.environ.get("PATH", "")}, log_path=tmp_path / "w.log")
     assert worker.wait(timeout=60) == 0 and "--chief HOST:PORT" in (tmp_path / "w.log").read_text()
+
+
+@linux_only
+def test_a_killed_zygote_is_a_clear_error_not_a_hang(tmp_path: Path) -> None:
+    zygote = forking.Zygote()
+    os.kill(zygote.pid, signal.SIGKILL)
+    with pytest.raises(RuntimeError, match=r"forks the workers \(pid \d+\) has ended; resume the search"):
+        zygote.start(["--help"], env={}, log_path=tmp_path / "w.log")
+    gone = forking.ForkedWorker(2**22 + 7, zygote)  # a pid no process has: read as crashed once the zygote is gone
+    assert gone.poll() == 1
+    started = time.monotonic()
+    zygote.close()
+    assert time.monotonic() - started < 2 and not Path(f"/proc/{zygote.pid}").exists()

@@ -108,19 +108,28 @@ class Zygote:
         theirs.close()
         self.pid, self._socket, self._buffer = pid, ours, b""
         self._exits: dict[int, int] = {}
+        self._gone = False
 
     def start(self, args: list[str], *, env: dict[str, str], log_path: Path) -> WorkerProcess:
         argv = [*args, "--parent-pid", str(self.pid)]
-        self._send({"argv": argv, "env": env, "log": str(log_path)})
-        while True:
+        try:
+            self._send({"argv": argv, "env": env, "log": str(log_path)})
+        except OSError:
+            self._gone = True
+        while not self._gone:
             for message in self._receive(block=True):
                 if "pid" in message:
                     return ForkedWorker(int(message["pid"]), self)
+        raise RuntimeError(f"The process that forks the workers (pid {self.pid}) has ended; resume the search.")
 
     def exit_code(self, pid: int) -> int | None:
-        """The exit status of worker ``pid`` (negative: the signal that ended it), or None while it runs."""
-        for _ in self._receive(block=False):
-            pass
+        """The exit status of worker ``pid`` (negative: the signal that ended it), or None while it runs.
+
+        Once the zygote has gone (killed), its workers end by themselves; one that has is reported as crashed (1).
+        """
+        self._receive(block=False)
+        if pid not in self._exits and self._gone and not _running(pid):
+            self._exits[pid] = 1
         return self._exits.get(pid)
 
     def close(self) -> None:
@@ -129,9 +138,11 @@ class Zygote:
             self._socket.close()
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
-            with contextlib.suppress(ChildProcessError):
+            try:
                 if os.waitpid(self.pid, os.WNOHANG)[0]:
                     return
+            except ChildProcessError:  # already reaped
+                return
             time.sleep(0.05)
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signal.SIGKILL)
@@ -142,11 +153,15 @@ class Zygote:
         self._socket.sendall(json.dumps(message).encode() + b"\n")
 
     def _receive(self, *, block: bool) -> list[dict[str, Any]]:
-        if not block and not select.select([self._socket], [], [], 0)[0]:
+        if self._gone or (not block and not select.select([self._socket], [], [], 0)[0]):
             return []
-        data = self._socket.recv(65536)
+        try:
+            data = self._socket.recv(65536)
+        except OSError:
+            data = b""
         if not data:
-            raise RuntimeError("The process that starts the workers has ended unexpectedly.")
+            self._gone = True
+            return []
         self._buffer += data
         *lines, self._buffer = self._buffer.split(b"\n")
         messages = [json.loads(line) for line in lines if line]
@@ -184,6 +199,16 @@ class ForkedWorker:
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, someone else's (the pid was reused)
+        return True
+    return True
 
 
 def starter(gpus: list[str]) -> Spawner | Zygote:
