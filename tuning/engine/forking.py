@@ -32,6 +32,8 @@ import traceback
 from pathlib import Path
 from typing import Any, Protocol
 
+from tuning.store.status import pid_exists
+
 START_ENV = "TUNING_WORKER_START"
 WORKER_MODULE = "tuning.engine.worker"
 _ZYGOTE_POLL_SECONDS = 0.2
@@ -128,7 +130,7 @@ class Zygote:
         Once the zygote has gone (killed), its workers end by themselves; one that has is reported as crashed (1).
         """
         self._receive(block=False)
-        if pid not in self._exits and self._gone and not _running(pid):
+        if pid not in self._exits and self._gone and not pid_exists(pid):
             self._exits[pid] = 1
         return self._exits.get(pid)
 
@@ -199,16 +201,6 @@ class ForkedWorker:
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, someone else's (the pid was reused)
-        return True
-    return True
 
 
 def starter(gpus: list[str]) -> Spawner | Zygote:

@@ -148,7 +148,7 @@ def _runner_alive(paths: SearchPaths, status: SearchStatus) -> bool:
     if held is not None:
         return held
     fresh = status.heartbeat is not None and time.time() - status.heartbeat < STALE_AFTER_SECONDS
-    return fresh and status.pid is not None and _pid_exists(status.pid)
+    return fresh and status.pid is not None and pid_exists(status.pid)
 
 
 def _fits(annotation: str, value: Any) -> bool:
@@ -165,7 +165,8 @@ def _fits(annotation: str, value: Any) -> bool:
     return not checked or any(isinstance(value, kind) for kind in checked)  # another type: not checked
 
 
-def _pid_exists(pid: int) -> bool:
+def pid_exists(pid: int) -> bool:
+    """Whether a process with this pid exists (someone else's counts)."""
     try:
         os.kill(pid, 0)
     except (ProcessLookupError, OverflowError):  # OverflowError: a pid no process can have
