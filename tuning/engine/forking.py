@@ -115,7 +115,7 @@ class Zygote:
     def start(self, args: list[str], *, env: dict[str, str], log_path: Path) -> WorkerProcess:
         argv = [*args, "--parent-pid", str(self.pid)]
         try:
-            self._send({"argv": argv, "env": env, "log": str(log_path)})
+            _send(self._socket, {"argv": argv, "env": env, "log": str(log_path)})
         except OSError:
             self._gone = True
         while not self._gone:
@@ -151,9 +151,6 @@ class Zygote:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(self.pid, 0)
 
-    def _send(self, message: dict[str, Any]) -> None:
-        self._socket.sendall(json.dumps(message).encode() + b"\n")
-
     def _receive(self, *, block: bool) -> list[dict[str, Any]]:
         if self._gone or (not block and not select.select([self._socket], [], [], 0)[0]):
             return []
@@ -164,9 +161,7 @@ class Zygote:
         if not data:
             self._gone = True
             return []
-        self._buffer += data
-        *lines, self._buffer = self._buffer.split(b"\n")
-        messages = [json.loads(line) for line in lines if line]
+        messages, self._buffer = _split(self._buffer + data)
         for message in messages:
             if "exit" in message:
                 self._exits[int(message["exit"])] = int(message["code"])
@@ -224,6 +219,17 @@ def preload() -> None:
     import tuning.engine.worker  # noqa: F401
 
 
+def _send(channel: socket.socket, message: dict[str, Any]) -> None:
+    """One message between the leader and the zygote: a line of JSON."""
+    channel.sendall(json.dumps(message).encode() + b"\n")
+
+
+def _split(received: bytes) -> tuple[list[dict[str, Any]], bytes]:
+    """The whole messages in ``received``, and the start of the next one (kept for the next read)."""
+    *lines, rest = received.split(b"\n")
+    return [json.loads(line) for line in lines if line], rest
+
+
 # ----- the zygote's side -----------------------------------------------------------------------------
 def _serve(channel: socket.socket) -> None:  # pragma: no cover - runs in the forked zygote
     """Fork a worker for each request on ``channel`` and report its pid and exit; end when the leader does."""
@@ -233,16 +239,14 @@ def _serve(channel: socket.socket) -> None:  # pragma: no cover - runs in the fo
         buffer = b""
         while True:
             for pid, status in _reap():
-                channel.sendall(json.dumps({"exit": pid, "code": status}).encode() + b"\n")
+                _send(channel, {"exit": pid, "code": status})
             if not select.select([channel], [], [], _ZYGOTE_POLL_SECONDS)[0]:
                 continue
             data = channel.recv(65536)
             if not data:
                 break  # the leader has closed its end, or died
-            buffer += data
-            *lines, buffer = buffer.split(b"\n")
-            for line in filter(None, lines):
-                request = json.loads(line)
+            requests, buffer = _split(buffer + data)
+            for request in requests:
                 gc.freeze()
                 sys.stdout.flush()
                 sys.stderr.flush()
@@ -253,7 +257,7 @@ def _serve(channel: socket.socket) -> None:  # pragma: no cover - runs in the fo
                         _become_worker(request)
                     finally:
                         os._exit(1)
-                channel.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+                _send(channel, {"pid": pid})
     except BaseException:
         traceback.print_exc()
         code = 1
