@@ -29,6 +29,7 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 SERVER_START_TIMEOUT = 90
+SCREENSHOT_TIMEOUT_MS = 60_000  # two searches training beside Chromium on two cores slow its frames
 SCROLL_HEIGHT_JS = """() => Math.max(document.body.scrollHeight,
     ...[...document.querySelectorAll('[data-testid=stMain], [data-testid=stAppScrollToBottomContainer]')]
         .map(element => element.scrollHeight))"""
@@ -117,10 +118,12 @@ def screenshot(page: Any, name: str) -> Path:
     """
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    # A tab in the background may get no new frames from headless Chromium, and a screenshot waits for one.
+    page.bring_to_front()
     size = page.viewport_size
     height = page.evaluate(SCROLL_HEIGHT_JS)
     page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), 8000)})
     page.wait_for_timeout(500)  # let charts redraw at the new size
-    page.screenshot(path=str(path))
+    page.screenshot(path=str(path), timeout=SCREENSHOT_TIMEOUT_MS)
     page.set_viewport_size(size)
     return path
