@@ -7,6 +7,7 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -212,6 +213,23 @@ def test_a_folder_added_within_the_same_coarse_clock_tick_is_found(tmp_path: Pat
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a FIFO")
+def test_a_parsing_child_stopped_midway_says_which_files_it_did_not_parse(tmp_path: Path) -> None:
+    import tuning.results.parsing as parsing
+
+    project_dir = make_project(tmp_path, n_trials=3)
+    trials = sorted(project_dir.glob("trial_*/trial.json"))
+    files = [(f"{n:05d}", str(trials[n % 3])) for n in range(30_000)]
+    child = parsing.ParsingProcess(files)
+    deadline = time.monotonic() + 60
+    while child.parsed() == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    parsed, missed = child.results(stop=True)
+    assert parsing.FRAME <= len(parsed) < len(files)  # stopped after a frame or a few, long before the end
+    assert [i for i, *_ in parsed] == [i for i, _ in files[: len(parsed)]] and missed == files[len(parsed) :]
+    ids = [json.loads(path.read_text())["trial_id"] for path in trials]
+    assert all(record is not None and record.trial_id == ids[int(i) % 3] for i, _, record, _ in parsed)
+
+
 def test_a_large_first_read_through_the_prefetch_threads_matches_one_file_at_a_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -249,41 +267,58 @@ def test_a_large_first_read_through_the_prefetch_threads_matches_one_file_at_a_t
 def test_a_large_first_read_half_parsed_by_a_child_process_matches_one_file_at_a_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Past ``PARALLEL_FROM`` unread files (on two cores or more) a child process parses the second half: the
-    records, curves and notices must be those of reading each file here, damaged and hostile files included;
-    a child that fails costs time, never a trial."""
+    """Past ``PARALLEL_FROM`` unread files (on two cores or more) a child process parses them from the last
+    while this process parses from the first, until they meet: the records, curves and notices must be those
+    of reading each file here, damaged and hostile files included; a child that fails costs time, never a
+    trial."""
     import tuning.results.parsing as parsing
     import tuning.results.trialfiles as trialfiles
 
     n = trialfiles.PREFETCH_FROM + 40
     project_dir = make_project(tmp_path, n_trials=n, id_width=3, statuses={n - 2: "FAILED", n - 1: "RUNNING"})
-    truncate(project_dir / f"trial_{n - 10}" / "trial.json")  # damaged files in the child's half
-    (project_dir / f"trial_{n - 20}" / "trial.json").write_text("[" * 100_000 + "]" * 100_000)
-    (project_dir / f"trial_{n - 30}" / "trial.json").unlink()
-    os.mkfifo(project_dir / f"trial_{n - 30}" / "trial.json")
+    for folder in (n - 10, n - 20, n - 30, 5):  # damaged and hostile files, for either side to meet
+        if folder == n - 30:
+            (project_dir / f"trial_{folder:03d}" / "trial.json").unlink()
+            os.mkfifo(project_dir / f"trial_{folder:03d}" / "trial.json")
+        elif folder == n - 20:
+            (project_dir / f"trial_{folder:03d}" / "trial.json").write_text("[" * 100_000 + "]" * 100_000)
+        else:
+            truncate(project_dir / f"trial_{folder:03d}" / "trial.json")
     monkeypatch.setattr(trialfiles, "cores", lambda: 2)
     monkeypatch.setattr(trialfiles, "PARALLEL_FROM", n)
+    # This process reads slowly (20 ms a file) so that the child, once started, parses a good share.
+    real_read = trialfiles.read_bytes
+    reads: list[str] = []
+
+    def slow_read(path: str) -> Any:
+        reads.append(path)
+        time.sleep(0.02)
+        return real_read(path)
+
+    monkeypatch.setattr(trialfiles, "read_bytes", slow_read)
 
     children: list[parsing.ParsingProcess] = []
     real = trialfiles.ParsingProcess
     monkeypatch.setattr(trialfiles, "ParsingProcess", lambda files: children.append(real(files)) or children[-1])
     reader = ProjectReader(project_dir)
     in_two = reader.refresh()
-    assert len(children) == 1 and len(children[0].files) == n - n // 2
-    parsed, missed = children[0].results()
-    assert len(parsed) == n - n // 2 and missed == []  # the child parsed its whole half
+    assert len(children) == 1 and len(children[0].files) == n
+    parsed, _ = children[0].results()
+    assert [i for i, *_ in parsed] == [i for i, _ in children[0].files[: len(parsed)]]  # from the last file on
+    assert parsed and 0 < len(reads) < n and len(reads) + len(parsed) >= n  # each side parsed a share; they met
     assert reader.files_read >= n
+    monkeypatch.setattr(trialfiles, "read_bytes", real_read)
 
     monkeypatch.setattr(trialfiles, "PARALLEL_FROM", 10 * n)
     one_by_one = ProjectReader(project_dir).refresh()
     pd.testing.assert_frame_equal(in_two.trials, one_by_one.trials)
     pd.testing.assert_frame_equal(in_two.curves, one_by_one.curves)
     assert in_two.notices == one_by_one.notices
-    assert len(in_two.trials) == n - 3
-    for folder, why in [(n - 10, ""), (n - 20, "nested too deeply"), (n - 30, "not a regular file")]:
-        assert any(f"trial_{folder}/trial.json" in x and why in x for x in in_two.notices), in_two.notices
+    assert len(in_two.trials) == n - 4
+    for folder, why in [(5, ""), (n - 10, ""), (n - 20, "nested too deeply"), (n - 30, "not a regular file")]:
+        assert any(f"trial_{folder:03d}/trial.json" in x and why in x for x in in_two.notices), in_two.notices
 
-    # A child that cannot run (here: a Python that exits at once) leaves its half to this process.
+    # A child that cannot run (here: a Python that exits at once) leaves every file to this process.
     monkeypatch.setattr(trialfiles, "PARALLEL_FROM", n)
     monkeypatch.setattr(parsing.sys, "executable", "/bin/false")
     children.clear()

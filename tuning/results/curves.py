@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from itertools import chain, repeat
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -26,21 +27,66 @@ BEST_EPOCH_NOTE = (
 )
 
 
+class Block(NamedTuple):
+    """One trial's points as four columns: a few tuples per trial instead of one per point. A hundred thousand
+    trials of twenty points each were two million tuples for the garbage collector to walk; tuples of plain
+    values are no longer tracked after its first pass."""
+
+    executions: tuple[int, ...] = ()
+    epochs: tuple[int, ...] = ()
+    metrics: tuple[str, ...] = ()
+    values: tuple[float, ...] = ()
+
+    @classmethod
+    def of(cls, points: Iterable[Point]) -> Block:
+        columns = tuple(zip(*points, strict=True))
+        return cls(*columns[1:]) if columns else cls()
+
+    def __add__(self, other: object) -> Block:  # type: ignore[override]
+        assert isinstance(other, Block)
+        return Block(*(a + b for a, b in zip(self, other, strict=True)))
+
+
 def curves_frame(points: list[Point], source: str) -> pd.DataFrame:
-    """The long curves DataFrame of these points, all from ``source``."""
-    if not points:
+    """The long curves DataFrame of these points, in their order, all from ``source``."""
+    runs: list[list[Point]] = []  # consecutive points of one trial
+    for point in points:
+        if not runs or runs[-1][0][0] != point[0]:
+            runs.append([])
+        runs[-1].append(point)
+    return blocks_frame([(run[0][0], Block.of(run)) for run in runs], source)
+
+
+def blocks_frame(blocks: list[tuple[str, Block]], source: str) -> pd.DataFrame:
+    """The long curves DataFrame of these trials' blocks, in their order, all from ``source``.
+
+    Columns are filled at C speed: numbers with ``np.fromiter`` over the chained lists, strings as codes
+    into their few distinct values (``pd.factorize``), taken from a small array of the "str" dtype.
+    """
+    lengths = np.fromiter((len(block.values) for _, block in blocks), dtype=np.int64, count=len(blocks))
+    total = int(lengths.sum())
+    if not total:
         return empty_curves()
-    trial_ids, executions, epochs, metrics, values = zip(*points, strict=True)
+
+    def chained(column: int, dtype: Any) -> np.ndarray:
+        return np.fromiter(chain.from_iterable(block[column] for _, block in blocks), dtype=dtype, count=total)
+
+    metric_codes, metric_names = pd.factorize(chained(2, object))
     return pd.DataFrame(
         {
-            "trial_id": pd.Series(list(trial_ids), dtype="str"),
-            "execution": np.array(executions, dtype="int64"),
-            "epoch": np.array(epochs, dtype="int64"),
-            "metric": pd.Series(list(metrics), dtype="str"),
-            "value": np.array(values, dtype="float64"),
-            "source": pd.Series(source, index=range(len(points)), dtype="str"),
+            "trial_id": _strings([trial_id for trial_id, _ in blocks], np.repeat(np.arange(len(blocks)), lengths)),
+            "execution": chained(0, np.int64),
+            "epoch": chained(1, np.int64),
+            "metric": _strings(list(metric_names), metric_codes),
+            "value": chained(3, np.float64),
+            "source": _strings([source], np.zeros(total, dtype=np.intp)),
         }
     )
+
+
+def _strings(distinct: list[str], codes: np.ndarray) -> pd.Series:
+    """A "str" column of ``distinct[code]`` for each code."""
+    return pd.Series(pd.array(distinct, dtype="str").take(codes))
 
 
 def empty_curves() -> pd.DataFrame:
@@ -54,41 +100,45 @@ class CurveTable:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self._points: dict[str, list[Point]] = {}
+        self._blocks: dict[str, Block] = {}
         self._frame: pd.DataFrame | None = None
-        self._pending: list[Point] = []
+        self._pending: dict[str, Block] = {}  # points added since the last frame, by trial
         self._replaced: set[str] = set()
 
     def has_points(self) -> bool:
-        return any(self._points.values())
+        return any(block.values for block in self._blocks.values())
 
-    def replace(self, trial_id: str, points: list[Point]) -> None:
+    def replace(self, trial_id: str, points: list[Point] | Block) -> None:
         """Make ``points`` the whole curve of ``trial_id``."""
-        if self._points.get(trial_id):
-            self._replaced.add(trial_id)
-            self._pending = [p for p in self._pending if p[0] != trial_id]
-        self._points[trial_id] = list(points)
-        self._pending.extend(points)
+        block = points if isinstance(points, Block) else Block.of(points)
+        if self._frame is not None:  # before the first frame, there is nothing to patch
+            if self._blocks.get(trial_id, Block()).values:
+                self._replaced.add(trial_id)
+            self._pending.pop(trial_id, None)
+            self._pending[trial_id] = block
+        self._blocks[trial_id] = block
 
     def append(self, trial_id: str, points: list[Point]) -> None:
         """Add ``points`` to the curve of ``trial_id``."""
-        self._points.setdefault(trial_id, []).extend(points)
-        self._pending.extend(points)
+        block = Block.of(points)
+        self._blocks[trial_id] = self._blocks.get(trial_id, Block()) + block
+        if self._frame is not None:
+            self._pending[trial_id] = self._pending.get(trial_id, Block()) + block
 
     def frame(self) -> pd.DataFrame:
         """Every point, as a frame: the last one without replaced curves, plus the points added since."""
         if self._frame is None:
-            self._frame = curves_frame([p for points in self._points.values() for p in points], self.source)
+            self._frame = blocks_frame(list(self._blocks.items()), self.source)
         else:
             frame = self._frame
             if self._replaced:
                 frame = frame[~frame["trial_id"].isin(self._replaced)]
             if self._pending:
-                frame = pd.concat([frame, curves_frame(self._pending, self.source)], ignore_index=True)
+                frame = pd.concat([frame, blocks_frame(list(self._pending.items()), self.source)], ignore_index=True)
             elif self._replaced:
                 frame = frame.reset_index(drop=True)
             self._frame = frame
-        self._pending, self._replaced = [], set()
+        self._pending, self._replaced = {}, set()
         return self._frame
 
 
@@ -130,13 +180,16 @@ def _record_points(trial_id: str, epoch: int, record: Mapping[str, Any]) -> list
     ]
 
 
-def best_epoch_points(record: TrialRecord) -> list[Point]:
+def best_epoch_points(record: TrialRecord) -> Block:
     """The observations Keras Tuner kept for one trial (its best epoch, at ``best_step + 1``)."""
-    return [
-        (record.trial_id, 0, step + 1, name, value)
-        for name, history in record.metrics.items()
-        for step, value in history.observations
-    ]
+    histories = record.metrics
+    values = tuple(chain.from_iterable(history.values for history in histories.values()))
+    return Block(
+        executions=(0,) * len(values),
+        epochs=tuple(step + 1 for history in histories.values() for step in history.steps),
+        metrics=tuple(chain.from_iterable(repeat(name, len(history.values)) for name, history in histories.items())),
+        values=values,
+    )
 
 
 def _is_number(value: Any) -> bool:

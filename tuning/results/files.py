@@ -173,7 +173,7 @@ def loads(content: bytes) -> Any:
 
 
 def read_json_file(
-    path: Path, *, retries: int = RETRIES, delay: float = RETRY_DELAY_S, first: RawRead | None = None
+    path: str | os.PathLike[str], *, retries: int = RETRIES, delay: float = RETRY_DELAY_S, first: RawRead | None = None
 ) -> JsonRead:
     """The JSON object in ``path``, retried a few times when it is being rewritten (invalid or truncated).
 

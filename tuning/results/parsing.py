@@ -6,6 +6,10 @@ hands it a list of trial files, and collects what it parsed while the caller par
 reads and parses exactly as the caller would (``read_json_file``, ``parse_trial``, the same caps and
 notices) and sends its records back pickled, in frames of ``FRAME`` trials.
 
+The two share the work by meeting in the middle: the caller hands the child the files in reverse order and
+parses from the front, watching ``parsed()`` grow, until the two ends meet; then ``results(stop=True)`` ends
+the child. However fast each side is (a child slow to start, a busy core), neither waits for the other.
+
 The pickles are this package's own records, made by this package's own code in a child it started and read
 from that child's pipe: no user-supplied bytes are ever unpickled (the files themselves are read as JSON).
 When the child fails or is cut off, ``results()`` says which files it did not parse; the caller parses them
@@ -28,8 +32,8 @@ from tuning.results.files import RawRead, Signature, read_bytes, read_json_file
 from tuning.results.trials import TrialRecord, parse_trial
 from tuning.settings import pythonpath_with_package
 
-FRAME = 2000
-_LENGTH = struct.Struct(">Q")
+FRAME = 500  # trials per frame: about 50 ms of parsing, so the two sides meet within a frame
+_HEADER = struct.Struct(">QQ")  # a frame's length in bytes and its number of trials
 Parsed = tuple[str, Signature | None, TrialRecord | None, str | None]  # folder id, signature, record, error
 
 
@@ -48,6 +52,7 @@ class ParsingProcess:
     def __init__(self, files: list[tuple[str, str]]) -> None:
         self.files = files
         self._frames: list[bytes] = []
+        self._parsed = 0  # trials in the frames received so far
         env = dict(os.environ, PYTHONPATH=pythonpath_with_package(os.environ.get("PYTHONPATH")))
         try:
             self._process: subprocess.Popen[bytes] | None = subprocess.Popen(
@@ -68,19 +73,27 @@ class ParsingProcess:
         try:
             self._process.stdin.write("\n".join(f"{i}\t{p}" for i, p in self.files).encode("utf-8", "surrogateescape"))
             self._process.stdin.close()
-            while header := self._process.stdout.read(_LENGTH.size):
-                (length,) = _LENGTH.unpack(header)
+            while len(header := self._process.stdout.read(_HEADER.size)) == _HEADER.size:
+                length, count = _HEADER.unpack(header)
                 frame = self._process.stdout.read(length)
                 if len(frame) < length:
                     break
                 self._frames.append(frame)
+                self._parsed += count
         except OSError:  # the child died: what it sent stands, the rest is parsed by the caller
             pass
 
-    def results(self) -> tuple[list[Parsed], list[tuple[str, str]]]:
-        """What the child parsed, and the files it did not (to be parsed by the caller)."""
+    def parsed(self) -> int:
+        """How many of ``files``, from the first, the child has parsed and sent so far."""
+        return self._parsed
+
+    def results(self, *, stop: bool = False) -> tuple[list[Parsed], list[tuple[str, str]]]:
+        """What the child parsed, and the files it did not (to be parsed by the caller). ``stop``: end the
+        child now rather than wait for it to parse every file (what it has sent stands)."""
         if self._process is None:
             return [], self.files
+        if stop:
+            self._process.kill()
         self._drain.join()
         self._process.wait()
         parsed: list[Parsed] = []
@@ -101,11 +114,11 @@ def parse_files(files: list[tuple[str, str]]) -> Iterator[Parsed]:
         if raw.signature is None:
             yield folder_id, None, None, None
             continue
-        yield folder_id, *read_trial(Path(path), folder_id, spaces, first=raw)
+        yield folder_id, *read_trial(path, folder_id, spaces, first=raw)
 
 
 def read_trial(
-    path: Path, folder_id: str, spaces: dict[bytes, tuple[Any, ...]], *, first: RawRead | None = None
+    path: str | Path, folder_id: str, spaces: dict[bytes, tuple[Any, ...]], *, first: RawRead | None = None
 ) -> tuple[Signature | None, TrialRecord | None, str | None]:
     """One trial file read and parsed (``first``: its bytes, already read): its signature, its record (None
     when unreadable) and why it is not readable. Here and in ``TrialFiles`` alike."""
@@ -135,7 +148,8 @@ def _main() -> int:
 
 def _send(out: Any, frame: list[Parsed]) -> None:
     data = pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL)
-    out.write(_LENGTH.pack(len(data)) + data)
+    out.write(_HEADER.pack(len(data), len(frame)) + data)
+    out.flush()  # each frame as soon as it is whole: the caller counts them to know where to stop
 
 
 if __name__ == "__main__":

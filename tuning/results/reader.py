@@ -63,7 +63,7 @@ class ProjectReader:
         self.paths = SearchPaths.of(self.project_dir)
         self.tensorboard_dir = Path(tensorboard_dir).expanduser().absolute() if tensorboard_dir else None
         self.files_read = 0
-        self.last_read: list[Path] = []
+        self._last_read: list[str | Path] = []  # paths as given: a Path made per trial file costs at 100,000
         self._trials = TrialFiles(self.project_dir, recheck=recheck, on_read=self._count)
         self._oracle = CachedJson(self.paths.oracle)
         self._config = CachedJson(self.paths.config)
@@ -88,13 +88,18 @@ class ProjectReader:
         self._display_starts = DisplayStarts()
         self._known = _Knowledge()
 
-    def _count(self, path: Path) -> None:
+    @property
+    def last_read(self) -> list[Path]:
+        """The files read by the last refresh."""
+        return [Path(p) for p in self._last_read]
+
+    def _count(self, path: str | Path) -> None:
         self.files_read += 1
-        self.last_read.append(path)
+        self._last_read.append(path)
 
     def refresh(self) -> ProjectResult:
         """The project as it is on disk now."""
-        self.last_read = []
+        self._last_read = []
         if not self.project_dir.is_dir():
             raise SearchNotFoundError(f"{self.project_dir} no longer exists: the project was moved or deleted.")
         with _collector_paused():
@@ -105,7 +110,7 @@ class ProjectReader:
         changed = self._read_oracle()
         live = _live_ids(self._oracle.data)
         trial_changes = self._trials.refresh(live)
-        for trial_id in trial_changes:
+        for trial_id in sorted(trial_changes):  # sorted: curves in an order that does not hang on reading order
             self._known.update(trial_id, self._records.get(trial_id))
             self._best.replace(trial_id, best_epoch_points(r) if (r := self._records.get(trial_id)) else [])
         changed |= trial_changes | self._read_events()
@@ -132,7 +137,7 @@ class ProjectReader:
         oracle = self._oracle.data or {}
         hps = oracle.get("hyperparameters")
         self._oracle_space = parse_space(hps.get("space") or ()) if isinstance(hps, dict) else ()
-        self._known.declared = {info.name for info in self._oracle_space}
+        self._known.declare({info.name for info in self._oracle_space})
         self._oracle_version += 1
         order = oracle.get("start_order")
         self._start_order = list(map(str, order)) if isinstance(order, list) else []
@@ -163,7 +168,7 @@ class ProjectReader:
         columns = Columns(tuple(sorted(self._known.metrics)), hp_columns(space), tuner == "hyperband")
         numbers = self._numbers
 
-        def row(trial_id: str) -> list[Any]:
+        def row(trial_id: str) -> tuple[Any, ...]:
             return row_values(self._records[trial_id], numbers[trial_id], self._times_of(trial_id), columns)
 
         trials = self._table.update(order, changed, row, columns)
@@ -294,33 +299,43 @@ class _Knowledge:
         self.declared: set[str] = set()  # names the oracle's space declares
         self.trial_space: dict[str, HyperparameterInfo] = {}  # names only trials' own spaces declare
         self.undeclared: set[str] = set()
+        self._placed: set[str] = set()  # value names already sorted into the sets above (or tuner values)
         self._by_trial: dict[str, tuple[tuple[str, ...], bool, bool]] = {}
+
+    def declare(self, names: set[str]) -> None:
+        """The names the oracle's space declares now."""
+        self.declared = names
+        self._placed = set()
 
     def update(self, trial_id: str, record: TrialRecord | None) -> None:
         """Take a trial's new record (None when it vanished) in place of its previous one."""
-        matches, evidence, hyperband = self._by_trial.pop(trial_id, ((), False, False))
-        self.matches.subtract(matches)
-        self.evidence -= evidence
-        self.hyperband_values -= hyperband
+        if trial_id in self._by_trial:
+            matches, evidence, hyperband = self._by_trial.pop(trial_id)
+            self.matches.subtract(matches)
+            self.evidence -= evidence
+            self.hyperband_values -= hyperband
         if record is None:
             return
         matches = matching_metrics(record)
         hyperband = "tuner/epochs" in record.values
         evidence = record.status == "COMPLETED" and math.isfinite(record.score)
         self._by_trial[trial_id] = (matches, evidence, hyperband)
-        self.matches.update(matches)
+        if matches:
+            self.matches.update(matches)
         self.evidence += evidence
         self.hyperband_values += hyperband
         self.metrics.update(record.best_metrics)
         for name, history in record.metrics.items():
             if history.direction and name not in self.directions:
                 self.directions[name] = history.direction
-        self._learn_space(record)
+        if not self._placed.issuperset(record.values):  # the usual trial names nothing new: one set check
+            self._learn_space(record)
 
     def _learn_space(self, record: TrialRecord) -> None:
         names = [
             n for n in record.values if not is_tuner_value(n) and n not in self.declared and n not in self.trial_space
         ]
+        self._placed.update(n for n in record.values if is_tuner_value(n) or n in self.declared)
         if not names:
             return
         own = {info.name: info for info in parse_space(record.space)}
@@ -329,6 +344,7 @@ class _Knowledge:
                 self.trial_space[name] = own[name]
             else:
                 self.undeclared.add(name)
+            self._placed.add(name)
 
 
 @contextlib.contextmanager

@@ -13,15 +13,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from tuning.results.model import Condition, HyperparameterInfo
+from tuning.results.trials import is_tuner_value
 
-HYPERBAND_PREFIX = "tuner/"
 _KINDS = {"float": "float", "int": "int", "choice": "choice", "boolean": "boolean", "fixed": "fixed"}
 _SAMPLINGS = ("linear", "log", "reverse_log")
-
-
-def is_tuner_value(name: str) -> bool:
-    """Whether ``name`` is one of Hyperband's bookkeeping values (``tuner/epochs``...), not a hyperparameter."""
-    return name.startswith(HYPERBAND_PREFIX)
 
 
 def parse_hyperparameter(item: Mapping[str, Any]) -> HyperparameterInfo | None:

@@ -9,40 +9,51 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 import orjson
 
-from tuning.results.space import is_tuner_value
 from tuning.store.status import is_pruned
 
+HYPERBAND_PREFIX = "tuner/"
 FINISHED = frozenset({"COMPLETED", "PRUNED", "FAILED", "INVALID"})
+LAST_SHARED = b""  # in ``spaces``: the space shared last (no JSON text is empty)
 MAX_SHARED_SPACES = 64  # distinct spaces shared per project; a project with more keeps one copy per trial beyond
 LOWER_IS_BETTER = ("loss", "error", "mae", "mse", "mape", "msle", "crossentropy", "hinge", "divergence")
 
 
-@dataclass(frozen=True)
-class MetricHistory:
-    """A metric's observations (step, mean over executions) and the direction Keras Tuner stored, if any."""
+class MetricHistory(NamedTuple):
+    """A metric's observations (``steps``, and at each the mean over executions in ``values``) and the
+    direction Keras Tuner stored, if any.
+
+    A tuple of tuples of plain values: the garbage collector stops tracking it after its first pass, which
+    matters at a hundred thousand trials of four metrics each (a tuple per observation made it walk millions).
+    """
 
     direction: str | None
-    observations: tuple[tuple[int, float], ...]
+    steps: tuple[int, ...]
+    values: tuple[float, ...]
+
+    @property
+    def observations(self) -> tuple[tuple[int, float], ...]:
+        """(step, value) pairs."""
+        return tuple(zip(self.steps, self.values, strict=True))
 
     def best_value(self, best_step: int | None, fallback_direction: str) -> float:
-        """The value at ``best_step`` if observed, else the best by direction, else NaN."""
-        if not self.observations:
+        """The value at ``best_step`` if observed (its last observation), else the best by direction, else NaN."""
+        values = self.values
+        if not values:
             return math.nan
-        if best_step is not None:
-            at_step = [v for s, v in self.observations if s == best_step]
-            if at_step:
-                return at_step[-1]
-        finite = [v for _, v in self.observations if not math.isnan(v)]
+        if best_step is not None and best_step in self.steps:
+            return values[len(self.steps) - 1 - self.steps[::-1].index(best_step)]
+        finite = [v for v in values if v == v]  # NaN is the one float not equal to itself
         if not finite:
-            return self.observations[-1][1]
+            return values[-1]
         return min(finite) if (self.direction or fallback_direction) == "min" else max(finite)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TrialRecord:
     """What one trial file says, ready to become a row of the trials table."""
 
@@ -69,6 +80,12 @@ class TrialRecord:
         return {k: v for k, v in self.values.items() if is_tuner_value(k)}
 
 
+def is_tuner_value(name: str) -> bool:
+    """Whether ``name`` is one of Hyperband's bookkeeping values (``tuner/epochs``...), not a hyperparameter."""
+    return name.startswith(HYPERBAND_PREFIX)
+
+
+@lru_cache(maxsize=4096)
 def direction_of(name: str) -> str:
     """How a metric improves, judged from its name: "min" for losses and errors, else "max"."""
     lowered = name.lower()
@@ -98,7 +115,10 @@ def parse_trial(
         score=_float(data.get("score")),
         best_step=best_step,
         message=last_line(data.get("message")),
-        values={str(name): _plain(value) for name, value in values.items()},
+        values={
+            str(name): value if type(value) is not int or abs(value) < 2**63 else _plain(value)
+            for name, value in values.items()
+        },
         metrics=metrics,
         space=_shared_space(space, spaces) if isinstance(space, list) else (),
         best_metrics=best,
@@ -109,6 +129,9 @@ def _shared_space(space: list[Any], spaces: dict[bytes, tuple[Any, ...]] | None)
     own = tuple(space)
     if spaces is None:
         return own
+    last = spaces.get(LAST_SHARED)
+    if last is not None and last == own:  # the usual case: the same space as the trial before
+        return last
     try:
         key = orjson.dumps(space)
     except orjson.JSONEncodeError:  # integers beyond 64 bits: kept as its own copy
@@ -116,10 +139,13 @@ def _shared_space(space: list[Any], spaces: dict[bytes, tuple[Any, ...]] | None)
     shared = spaces.get(key)
     if shared is None:
         if len(spaces) < MAX_SHARED_SPACES:
-            spaces[key] = own
+            spaces[key] = spaces[LAST_SHARED] = own
         return own
     # Equal JSON is not always equal values (orjson writes NaN as null): share only what compares equal.
-    return shared if shared == own else own
+    if shared == own:
+        spaces[LAST_SHARED] = shared
+        return shared
+    return own
 
 
 def _metrics(block: Any) -> dict[str, MetricHistory]:
@@ -132,14 +158,20 @@ def _metrics(block: Any) -> dict[str, MetricHistory]:
         if not isinstance(history, Mapping):
             continue
         direction = history.get("direction")
-        observations = []
+        steps: list[int] = []
+        values: list[float] = []
         found_observations = history.get("observations")
-        # Parsed JSON holds exactly dicts and lists: ``type() is`` costs less than an ABC check per epoch.
+        # Parsed JSON holds exactly dicts and lists: ``type() is`` costs less than an ABC check per epoch, and
+        # the usual step (a small int) and value (a list of one float) are taken without a call.
         for obs in found_observations if type(found_observations) is list else ():
             if type(obs) is dict:
-                step = _int_or_none(obs.get("step"))
-                observations.append((0 if step is None else step, _mean(obs.get("value"))))
-        found[str(name)] = MetricHistory(direction if direction in ("min", "max") else None, tuple(observations))
+                step = obs.get("step")
+                steps.append(step if type(step) is int and abs(step) < 2**63 else _int_or_none(step) or 0)
+                value = obs.get("value")
+                one = type(value) is list and len(value) == 1 and type(value[0]) is float
+                values.append(value[0] if one else _mean(value))
+        known = direction if direction in ("min", "max") else None
+        found[str(name)] = MetricHistory(known, tuple(steps), tuple(values))
     return found
 
 
