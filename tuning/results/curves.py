@@ -42,8 +42,8 @@ class Block(NamedTuple):
         columns = tuple(zip(*points, strict=True))
         return cls(*columns[1:]) if columns else cls()
 
-    def __add__(self, other: object) -> Block:  # type: ignore[override]
-        assert isinstance(other, Block)
+    def followed_by(self, other: Block) -> Block:
+        """This block's points, then ``other``'s."""
         return Block(*(a + b for a, b in zip(self, other, strict=True)))
 
 
@@ -121,9 +121,9 @@ class CurveTable:
     def append(self, trial_id: str, points: list[Point]) -> None:
         """Add ``points`` to the curve of ``trial_id``."""
         block = Block.of(points)
-        self._blocks[trial_id] = self._blocks.get(trial_id, Block()) + block
+        self._blocks[trial_id] = self._blocks.get(trial_id, Block()).followed_by(block)
         if self._frame is not None:
-            self._pending[trial_id] = self._pending.get(trial_id, Block()) + block
+            self._pending[trial_id] = self._pending.get(trial_id, Block()).followed_by(block)
 
     def frame(self) -> pd.DataFrame:
         """Every point, as a frame: the last one without replaced curves, plus the points added since."""
@@ -150,8 +150,10 @@ class EngineCurves:
         self._session: dict[str, int] = {}
 
     def feed(self, records: Iterable[Mapping[str, Any]]) -> set[str]:
-        """Take new lines; return the ids of trials whose curves changed."""
-        changed: set[str] = set()
+        """Take new lines; return the ids of trials whose curves changed. The table gets one change per trial
+        (its new curve, or the points to add to the one it has), however many lines there were."""
+        started: dict[str, list[Point]] = {}  # trials whose latest session starts in these lines
+        added: dict[str, list[Point]] = {}  # points that extend a trial's curve in the table
         for record in records:
             trial_id = record.get("trial_id")
             epoch = _int(record.get("epoch"))
@@ -164,11 +166,15 @@ class EngineCurves:
             points = _record_points(trial_id, epoch, record)
             if latest is None or session > latest:
                 self._session[trial_id] = session
-                self.table.replace(trial_id, points)
+                started[trial_id] = points
+                added.pop(trial_id, None)
             else:
-                self.table.append(trial_id, points)
-            changed.add(trial_id)
-        return changed
+                (started if trial_id in started else added).setdefault(trial_id, []).extend(points)
+        for trial_id, points in started.items():
+            self.table.replace(trial_id, points)
+        for trial_id, points in added.items():
+            self.table.append(trial_id, points)
+        return set(started) | set(added)
 
 
 def _record_points(trial_id: str, epoch: int, record: Mapping[str, Any]) -> list[Point]:

@@ -12,29 +12,31 @@ the interpreter, which they would only share.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tuning.results.files import RawRead, Signature, read_bytes, signature
-from tuning.results.parsing import ParsingProcess, cores, read_trial
+from tuning.results.parsing import (
+    PARALLEL_PREFETCH_THREADS,
+    PREFETCH_THREADS,
+    ParsingProcess,
+    cores,
+    prefetch,
+    read_trial,
+)
 from tuning.results.trials import TrialRecord
 
 TRIAL_PREFIX = "trial_"
 TRIAL_FILE = "trial.json"
 RECHECK = 1000
-# Prefetching pays from a few hundred files on (a thread pool costs about a millisecond to start). On the
-# 2-core machine of docs/benchmarks.md, 2 threads read 100,000 uncached files fastest (more threads only
-# fight the parsing for the interpreter); at most 4 chunks per thread wait to be parsed, so memory stays a
-# few MB whatever the project's size.
+# Prefetching (``tuning.results.parsing.prefetch``) pays from a few hundred files on (a thread pool costs about
+# a millisecond to start).
 PREFETCH_FROM = 256
-PREFETCH_THREADS = 2
-PREFETCH_CHUNK = 64
 # A child process costs about 0.7 s to start (it imports this package); it halves the parsing of the files it
 # takes over, so it pays from a few tens of thousands of files on (docs/benchmarks.md).
 PARALLEL_FROM = 20_000
@@ -90,24 +92,24 @@ class TrialFiles:
         return changed
 
     def _read_many(self, unread: list[str]) -> set[str]:
-        """Files never read before, many of them. With enough files and cores a child process parses them
-        from the last while this one parses from the first, until the two meet (see
-        ``tuning.results.parsing``); without one, threads read the files ahead of the parsing here."""
+        """Files never read before, many of them, read a bounded way ahead by threads. With enough files and
+        cores a child process parses them from the last while this one parses from the first, until the two
+        meet (see ``tuning.results.parsing``)."""
         if len(unread) < PARALLEL_FROM or cores() < 2:
             changed: set[str] = set()
-            for folder_id, raw in prefetch(unread, self._path, threads=PREFETCH_THREADS):
+            for folder_id, raw in prefetch(unread, self._path, threads=PREFETCH_THREADS, read=read_bytes):
                 changed |= self._check(folder_id, raw)
             return changed
         child = ParsingProcess([(f, self._path(f)) for f in reversed(unread)])
-        # Both cores are busy parsing: reading threads beside them would only contend for this process's
-        # interpreter lock (read one by one, the 100,000-trial read was 1-11% faster in 4 of 4 pairs).
         changed = set()
         mine = 0
-        for folder_id in unread:
-            if mine + child.parsed() >= len(unread):
-                break
-            changed |= self._check(folder_id, read_bytes(self._path(folder_id)))
-            mine += 1
+        ahead = prefetch(unread, self._path, threads=PARALLEL_PREFETCH_THREADS, read=read_bytes)
+        with contextlib.closing(ahead):  # its threads stop when the two sides meet
+            for folder_id, raw in ahead:
+                if mine + child.parsed() >= len(unread):
+                    break
+                changed |= self._check(folder_id, raw)
+                mine += 1
         parsed, missed = child.results(stop=True)
         done = set(unread[:mine])
         for folder_id, sig, record, error in parsed:
@@ -212,30 +214,6 @@ class TrialFiles:
             for folder_id in sorted(self._watch)
             if (entry := self.entries.get(folder_id)) is not None and entry.error
         }
-
-
-def prefetch(
-    ids: list[str], path_of: Callable[[str], str], *, threads: int = PREFETCH_THREADS
-) -> Iterator[tuple[str, RawRead]]:
-    """(id, the bytes of its file) for each id, in order, read by ``threads`` threads a bounded way ahead;
-    by this thread as it goes when ``threads`` is 0."""
-    if threads <= 0:
-        yield from ((i, read_bytes(path_of(i))) for i in ids)
-        return
-    chunks = [ids[i : i + PREFETCH_CHUNK] for i in range(0, len(ids), PREFETCH_CHUNK)]
-
-    def read(chunk: list[str]) -> list[RawRead]:
-        return [read_bytes(path_of(i)) for i in chunk]
-
-    with ThreadPoolExecutor(threads, thread_name_prefix="trial-files") as pool:
-        pending = deque(pool.submit(read, c) for c in chunks[: 4 * threads])
-        submitted = len(pending)
-        for chunk in chunks:
-            raws = pending.popleft().result()
-            if submitted < len(chunks):
-                pending.append(pool.submit(read, chunks[submitted]))
-                submitted += 1
-            yield from zip(chunk, raws, strict=True)
 
 
 def _racy(mtime_ns: int) -> bool:
