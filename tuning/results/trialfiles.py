@@ -37,8 +37,9 @@ RECHECK = 1000
 # Prefetching (``tuning.results.parsing.prefetch``) pays from a few hundred files on (a thread pool costs about
 # a millisecond to start).
 PREFETCH_FROM = 256
-# A child process costs about 0.7 s to start (it imports this package); it halves the parsing of the files it
-# takes over, so it pays from a few tens of thousands of files on (docs/benchmarks.md).
+# A child process costs a process start (0.16 s; it imports neither pandas nor the reader) and the sending back
+# of its records; it parses about half the files, so it pays from tens of thousands of files on
+# (docs/benchmarks.md).
 PARALLEL_FROM = 20_000
 
 
