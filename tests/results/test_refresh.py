@@ -329,3 +329,15 @@ def test_a_large_first_read_half_parsed_by_a_child_process_matches_one_file_at_a
     assert children and children[0].results() == ([], children[0].files)
     pd.testing.assert_frame_equal(without_child.trials, one_by_one.trials)
     assert without_child.notices == one_by_one.notices
+
+
+def test_a_prefetch_closed_early_does_not_read_the_chunks_it_had_not_begun() -> None:
+    import tuning.results.parsing as parsing
+
+    reads: list[str] = []
+    ids = [str(n) for n in range(40 * parsing.PREFETCH_CHUNK)]
+    ahead = parsing.prefetch(ids, str, threads=2, read=lambda path: reads.append(path) or time.sleep(0.001))  # type: ignore[func-returns-value]
+    assert next(ahead) == ("0", None)
+    ahead.close()
+    # At most the chunks submitted so far (4 a thread, then 1 more) were read, not the 40 of the list.
+    assert parsing.PREFETCH_CHUNK <= len(reads) <= 9 * parsing.PREFETCH_CHUNK < len(ids)

@@ -160,12 +160,16 @@ def prefetch(
     with ThreadPoolExecutor(threads, thread_name_prefix="trial-files") as pool:
         pending = deque(pool.submit(read_chunk, c) for c in chunks[: 4 * threads])
         submitted = len(pending)
-        for chunk in chunks:
-            raws = pending.popleft().result()
-            if submitted < len(chunks):
-                pending.append(pool.submit(read_chunk, chunks[submitted]))
-                submitted += 1
-            yield from zip(chunk, raws, strict=True)
+        try:
+            for chunk in chunks:
+                raws = pending.popleft().result()
+                if submitted < len(chunks):
+                    pending.append(pool.submit(read_chunk, chunks[submitted]))
+                    submitted += 1
+                yield from zip(chunk, raws, strict=True)
+        finally:  # closed early (the two sides met): chunks not yet begun are not read
+            for future in pending:
+                future.cancel()
 
 
 def _main() -> int:
