@@ -35,11 +35,6 @@ class MetricHistory(NamedTuple):
     steps: tuple[int, ...]
     values: tuple[float, ...]
 
-    @property
-    def observations(self) -> tuple[tuple[int, float], ...]:
-        """(step, value) pairs."""
-        return tuple(zip(self.steps, self.values, strict=True))
-
     def best_value(self, best_step: int | None, fallback_direction: str) -> float:
         """The value at ``best_step`` if observed (its last observation), else the best by direction, else NaN."""
         values = self.values
@@ -115,10 +110,7 @@ def parse_trial(
         score=_float(data.get("score")),
         best_step=best_step,
         message=last_line(data.get("message")),
-        values={
-            str(name): value if type(value) is not int or abs(value) < 2**63 else _plain(value)
-            for name, value in values.items()
-        },
+        values={str(name): _plain(value) for name, value in values.items()},
         metrics=metrics,
         space=_shared_space(space, spaces) if isinstance(space, list) else (),
         best_metrics=best,
@@ -161,15 +153,12 @@ def _metrics(block: Any) -> dict[str, MetricHistory]:
         steps: list[int] = []
         values: list[float] = []
         found_observations = history.get("observations")
-        # Parsed JSON holds exactly dicts and lists: ``type() is`` costs less than an ABC check per epoch, and
-        # the usual step (a small int) and value (a list of one float) are taken without a call.
+        # Parsed JSON holds exactly dicts and lists: ``type() is`` costs less than an ABC check per epoch.
         for obs in found_observations if type(found_observations) is list else ():
             if type(obs) is dict:
-                step = obs.get("step")
-                steps.append(step if type(step) is int and abs(step) < 2**63 else _int_or_none(step) or 0)
-                value = obs.get("value")
-                one = type(value) is list and len(value) == 1 and type(value[0]) is float
-                values.append(value[0] if one else _mean(value))
+                step = _int_or_none(obs.get("step"))
+                steps.append(0 if step is None else step)
+                values.append(_mean(obs.get("value")))
         known = direction if direction in ("min", "max") else None
         found[str(name)] = MetricHistory(known, tuple(steps), tuple(values))
     return found
