@@ -3,7 +3,8 @@
 Writes a 60,000-image archive in the official python format (the tests' writers, random pixels), loads it
 once so that the decoded, memory-mapped copy exists, then runs the same small search in one process and on
 two workers (forked from the leader, the default on Linux, and as fresh interpreters), sampling every 0.25 s
-the memory of the whole process tree. Two sums are reported: RSS (each
+the memory of the whole process tree; the forked side once more with the leader keeping the library pages its
+imports touched (``TUNING_RELEASE_LIBRARIES=0``, as before 2026-12-04). Two sums are reported: RSS (each
 process's resident pages, shared ones counted in every process) and PSS (shared pages divided among the
 processes that map them: what the tree really costs the machine).
 
@@ -42,11 +43,14 @@ def tree_memory(root: psutil.Process) -> tuple[int, int]:
     return rss, pss
 
 
-def run(archive: Path, folder: Path, workers: int, train_size: int, how: str) -> tuple[int, int, float]:
+def run(
+    archive: Path, folder: Path, workers: int, train_size: int, how: str, release: bool = True
+) -> tuple[int, int, float]:
     """Peak RSS and PSS sums (bytes) of one search's processes, and its wall time."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", "TUNING_MEMORY_LIMIT_MB": "0"}
     env["TUNING_WORKER_START"] = how
-    project = f"w{workers}-{how}"
+    env["TUNING_RELEASE_LIBRARIES"] = "1" if release else "0"
+    project = f"w{workers}-{how}-{int(release)}"
     command = [sys.executable, "-m", "tuning", "run", "--directory", str(folder), "--project", project]
     command += ["--dataset", "cifar10", "--data-path", str(archive), "--train-size", str(train_size)]
     command += ["--max-trials", str(2 * workers), "--epochs", "1", "--workers", str(workers), "--seed", "1"]
@@ -86,13 +90,18 @@ def main() -> None:
         load_cifar10(archive)
         warm = time.time() - start
         print(f"load: decode + write the cache {cold:.1f} s; later loads (checksums + memory map) {warm:.1f} s")
-        sides = {"1 process": (1, "fork"), "2 workers, forked": (2, "fork"), "2 workers, fresh": (2, "spawn")}
+        sides = {
+            "1 process": (1, "fork", True),
+            "2 workers, forked": (2, "fork", True),
+            "2 workers, forked, leader keeps its library pages": (2, "fork", False),
+            "2 workers, fresh": (2, "spawn", True),
+        }
         folder = Path(tmp)
-        results = {name: run(archive, folder, workers, args.train_size, how) for name, (workers, how) in sides.items()}
+        results = {name: run(archive, folder, w, args.train_size, how, keep) for name, (w, how, keep) in sides.items()}
     one_rss, one_pss, _ = results["1 process"]
     for name, (rss, pss, wall) in results.items():
         print(
-            f"{name:18}: peak RSS sum {rss / 2**20:6.0f} MB ({rss / one_rss:.2f}x), "
+            f"{name:50}: peak RSS sum {rss / 2**20:6.0f} MB ({rss / one_rss:.2f}x), "
             f"peak PSS sum {pss / 2**20:6.0f} MB ({pss / one_pss:.2f}x), {wall:.0f} s"
         )
 

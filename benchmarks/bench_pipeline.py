@@ -1,10 +1,12 @@
 """Training throughput of ``model.fit`` on our ``make_tf_dataset`` pipeline versus on NumPy arrays.
 
-Both feed the same small CNN (same initial weights, same batch size) with the same synthetic images:
-ours from uint8 arrays normalised per batch inside tf.data, the baseline from float32 arrays already
-normalised in NumPy. One warm-up fit each is excluded; then the two alternate, in turn first, for a
-few repeats of a fit call of a few epochs (as a trial is). Prints images/second (median over repeats)
-and the ratio ours / NumPy (the median of the paired ratios, robust to a machine that slows down).
+All feed the same small CNN (same initial weights, same batch size) with the same synthetic images:
+ours from uint8 arrays normalised per batch inside tf.data, once from an array in memory (held as one
+tensor) and once from rows of a memory-mapped ``.npy`` file (read batch by batch, as CIFAR-10's cache is),
+the baseline from float32 arrays already normalised in NumPy. One warm-up fit each is excluded; then the
+three alternate, in turn first, for a few repeats of a fit call of a few epochs (as a trial is). Prints
+images/second (median over repeats) and the ratios ours / NumPy and memory-mapped / in memory (the median
+of the paired ratios, robust to a machine that slows down).
 
     python benchmarks/bench_pipeline.py [--quick]
 """
@@ -15,6 +17,7 @@ import argparse
 import os
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +29,7 @@ import keras
 import numpy as np
 
 from tuning.data import make_synthetic, make_tf_dataset
+from tuning.data.rows import ImageRows
 from tuning.engine.hypermodel import SMALL_CNN, build_model, one_hot
 
 
@@ -68,10 +72,15 @@ def main(argv: list[str] | None = None) -> None:
     y = one_hot(labels)  # our models train on one-hot targets
     x_float = x.astype(np.float32) / 255.0
     ours_ds = make_tf_dataset(x, y, batch_size=args.batch_size, training=True, seed=0)
-    ours, numpy = small_cnn(0), small_cnn(0)
+    folder = tempfile.mkdtemp(prefix="hpx-bench-pipeline-")
+    np.save(Path(folder) / "x.npy", x)
+    rows = ImageRows(np.load(Path(folder) / "x.npy", mmap_mode="r"))
+    mapped_ds = make_tf_dataset(rows, y, batch_size=args.batch_size, training=True, seed=0)
+    ours, mapped, numpy = small_cnn(0), small_cnn(0), small_cnn(0)
     fits: dict[str, Callable[[], object]] = {
         # shuffle=False for ours: the pipeline shuffles itself (Keras ignores the flag for tf.data anyway).
         "ours": lambda: ours.fit(ours_ds, epochs=epochs, shuffle=False, verbose=0),
+        "mapped": lambda: mapped.fit(mapped_ds, epochs=epochs, shuffle=False, verbose=0),
         "numpy": lambda: numpy.fit(x_float, y, batch_size=args.batch_size, epochs=epochs, shuffle=True, verbose=0),
     }
     for fit in fits.values():  # warm-up: tracing and first-epoch costs, not counted
@@ -84,10 +93,17 @@ def main(argv: list[str] | None = None) -> None:
     for i, what in enumerate(("wall-clock", "CPU-time")):
         rate = {name: n * epochs / statistics.median(t[i] for t in times) for name, times in seconds.items()}
         ratios = [b[i] / a[i] for a, b in zip(seconds["ours"], seconds["numpy"], strict=True)]
+        mapped_ratios = [b[i] / a[i] for a, b in zip(seconds["mapped"], seconds["ours"], strict=True)]
         print(f"[{what}] model.fit on make_tf_dataset : {rate['ours']:7.0f} images/s (median)")
+        print(f"[{what}]   the same, memory-mapped rows: {rate['mapped']:7.0f} images/s (median)")
         print(f"[{what}] model.fit on NumPy arrays    : {rate['numpy']:7.0f} images/s (median)")
         print(f"[{what}] ratio ours/numpy: {statistics.median(ratios):.2f} (median of paired ratios; target >= 1.0)")
         print(f"[{what}] paired ratios: " + " ".join(f"{v:.2f}" for v in ratios))
+        print(
+            f"[{what}] ratio mapped rows/ours in memory: {statistics.median(mapped_ratios):.2f} (paired: "
+            + " ".join(f"{v:.2f}" for v in mapped_ratios)
+            + ")"
+        )
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ from tuning.data import (
     stratified_split,
     stratified_subset,
 )
+from tuning.data.rows import ImageRows, pick
 from tuning.errors import ConfigError, DataError
 
 
@@ -296,6 +297,62 @@ def test_load_dataset_cifar10_splits(tmp_path: Path, batches: list[Split]) -> No
     assert json.loads(json.dumps(summary)) == summary
 
 
+def test_load_dataset_leaves_cifar10_images_in_the_shared_cache(tmp_path: Path, batches: list[Split]) -> None:
+    archive = write_python_tar(tmp_path, batches)
+    spec = DataSpec(name="cifar10", path=str(archive), train_size=100, validation_split=0.2, test_size=20)
+    load_dataset(spec)  # the first load decodes and writes the cache
+    data = load_dataset(spec)
+    (x_train, y_train), (x_test, y_test) = expected_arrays(batches)
+    for images, labels, official in ((data.x_train, data.y_train, x_train), (data.x_val, data.y_val, x_train)):
+        # rows of the memory-mapped cache, not copies: each process that trains reads the same pages
+        assert isinstance(images, ImageRows) and isinstance(images.base, np.memmap)
+        assert images.base.shape == official.shape and not images.base.flags.writeable
+        np.testing.assert_array_equal(np.asarray(images), official[images.index])
+        np.testing.assert_array_equal(labels, y_train[images.index])
+    assert isinstance(data.x_test, ImageRows) and data.x_test.base.shape == x_test.shape
+    np.testing.assert_array_equal(np.asarray(data.x_test), x_test[data.x_test.index])
+    np.testing.assert_array_equal(data.y_test, y_test[data.x_test.index])
+    assert data.x_train.shape == (80, 32, 32, 3) and data.summary()["image_shape"] == [32, 32, 3]
+
+
+def test_image_rows_read_like_the_array_they_stand_for() -> None:
+    base = np.arange(12 * 2 * 2 * 3, dtype=np.uint8).reshape(12, 2, 2, 3)
+    index = np.array([7, 0, 3, 11, 5])
+    rows = ImageRows(base, index)
+    want = base[index]
+    assert (len(rows), rows.shape, rows.dtype, rows.ndim, rows.nbytes) == (5, (5, 2, 2, 3), np.uint8, 4, want.nbytes)
+    np.testing.assert_array_equal(np.asarray(rows), want)
+    np.testing.assert_array_equal(rows[1], base[0])
+    np.testing.assert_array_equal(rows[1:3], want[1:3])
+    np.testing.assert_array_equal(rows[np.array([4, 0])], want[[4, 0]])
+    np.testing.assert_array_equal(np.asarray(rows, dtype=np.float32), want.astype(np.float32))
+    np.testing.assert_array_equal(np.stack(list(rows)), want)  # iterates image by image, and stops
+    np.testing.assert_array_equal(np.concatenate([rows, base[:1]]), np.concatenate([want, base[:1]]))
+    taken = rows.take(np.array([2, 2, 0]))
+    assert isinstance(taken, ImageRows) and taken.base is base
+    np.testing.assert_array_equal(np.asarray(taken), base[[3, 3, 7]])
+    assert "5 of 12 rows" in repr(rows)
+    with pytest.raises(IndexError):
+        rows[5]
+    with pytest.raises(ValueError, match="1-D"):
+        ImageRows(base, np.zeros((2, 2), dtype=int))
+
+
+def test_pick_reads_nothing_from_a_memory_map_and_copies_arrays_in_memory(tmp_path: Path) -> None:
+    base = np.arange(10 * 2 * 2 * 3, dtype=np.uint8).reshape(10, 2, 2, 3)
+    np.save(tmp_path / "x.npy", base)
+    mapped = np.load(tmp_path / "x.npy", mmap_mode="r")
+    rows = pick(mapped, np.array([1, 4]))
+    assert isinstance(rows, ImageRows) and rows.base is mapped
+    whole = pick(mapped)
+    assert isinstance(whole, ImageRows) and len(whole) == 10
+    assert isinstance(pick(rows, np.array([1])), ImageRows) and pick(rows) is rows
+    np.testing.assert_array_equal(np.asarray(pick(rows, np.array([1]))), base[[4]])
+    in_memory = pick(base, np.array([1, 4]))
+    assert type(in_memory) is np.ndarray and not np.shares_memory(in_memory, base)
+    assert pick(base) is base
+
+
 def test_load_dataset_cifar10_all_and_too_many(tmp_path: Path, batches: list[Split]) -> None:
     archive = str(write_binary_tar(tmp_path, batches))
     data = load_dataset(DataSpec(name="cifar10", path=archive, train_size=None, test_size=None))
@@ -400,6 +457,22 @@ def test_pipeline_shuffles_reproducibly_and_per_epoch() -> None:
     assert not np.array_equal(first, second) and not np.array_equal(first, other)
     images, labels = _first_epoch(ds)
     np.testing.assert_allclose(images[:, 0, 0, 0] * 255, labels, atol=1e-4)  # images follow their labels
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_pipeline_reads_mapped_rows_as_it_would_read_the_same_array(tmp_path: Path, training: bool) -> None:
+    x, y = make_synthetic(300, seed=2)
+    np.save(tmp_path / "x.npy", x)
+    index = np.random.default_rng(0).permutation(300)[:130]
+    rows = ImageRows(np.load(tmp_path / "x.npy", mmap_mode="r"), index)
+    mapped = make_tf_dataset(rows, y[index], batch_size=32, training=training, seed=4)
+    copied = make_tf_dataset(x[index], y[index], batch_size=32, training=training, seed=4)
+    assert mapped.element_spec[0].shape.as_list() == [None, 32, 32, 3]
+    for _ in range(2):  # two epochs: the same reshuffle on both sides
+        got, want = _first_epoch(mapped), _first_epoch(copied)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+    assert got[0].dtype == np.float32 and len(got[1]) == 130
 
 
 def test_pipeline_refuses_bad_arguments() -> None:

@@ -44,6 +44,40 @@ def test_a_leader_where_tensorflow_has_run_starts_fresh_workers() -> None:
     assert done.stdout.split() == [on_linux, "True", "spawn"], done.stderr[-2000:]
 
 
+@linux_only
+def test_read_only_file_pages_mapped_by_no_other_process_are_handed_back_and_read_again(tmp_path: Path) -> None:
+    """What a leader does with the pages TensorFlow's import touched, on files only this test maps (the
+    libraries themselves may be mapped by this very test process too, and those pages are rightly kept)."""
+    blob = os.urandom(1 << 20) * 48  # 48 MB, one file no other process maps
+    (tmp_path / "ro.bin").write_bytes(blob)
+    (tmp_path / "cow.bin").write_bytes(bytes(1 << 20))
+    script = f"""
+import hashlib, mmap, os
+from tuning.engine import forking
+with open({str(tmp_path / "ro.bin")!r}, "rb") as f:
+    ro = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+with open({str(tmp_path / "cow.bin")!r}, "r+b") as f:
+    cow = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)  # private and written: must keep what was written
+cow[:5] = b"kept!"
+digest = hashlib.sha256(ro).hexdigest()  # touches every page
+os.environ[forking.RELEASE_ENV] = "0"
+off = forking.release_library_pages()
+del os.environ[forking.RELEASE_ENV]
+before = forking.mapped_file_bytes()
+released = forking.release_library_pages()
+after = forking.mapped_file_bytes()
+print(off, before, released, after, hashlib.sha256(ro).hexdigest() == digest, bytes(cow[:5]).decode())
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    off, before, released, after, same, cow = numbers = done.stdout.split()
+    assert off == "None" and int(before) > 48 << 20, numbers  # switched off: nothing done
+    if int(released) == 0:
+        pytest.skip("this kernel has no MADV_PAGEOUT (Linux 5.4+)")
+    assert int(released) >= 40 << 20 and int(after) <= int(before) - (40 << 20), numbers  # the file's pages went
+    assert (same, cow) == ("True", "kept!"), numbers  # read back intact; a written private page untouched
+
+
 @pytest.fixture
 def zygote() -> forking.Zygote:
     started = forking.Zygote()

@@ -27,6 +27,8 @@ from tuning.space.config import SearchConfig
 if TYPE_CHECKING:
     import keras
 
+    from tuning.data.rows import ImageRows
+
 WEIGHTS_FILE = "checkpoint.weights.h5"
 
 
@@ -63,7 +65,7 @@ class HeldOutSet:
     name: str
     label: str
     class_names: tuple[str, ...]
-    x: np.ndarray  # uint8 (N, 32, 32, 3)
+    x: np.ndarray | ImageRows  # uint8 (N, 32, 32, 3); CIFAR-10's stay in its memory-mapped cache
     y: np.ndarray  # int64 (N,)
 
     def __len__(self) -> int:

@@ -6,6 +6,7 @@ import numpy as np
 
 from tuning.data.cifar10 import CIFAR10_CLASSES, check_cifar10_path, cifar10_cached, load_cifar10
 from tuning.data.digits import DIGITS_CLASSES, DIGITS_LABEL, load_digits_split
+from tuning.data.rows import ImageRows, pick
 from tuning.data.spec import Dataset, DataSpec, ProgressFn, validation_count
 from tuning.data.splits import stratified_split, stratified_subset
 from tuning.data.synthetic import SYNTHETIC_CLASSES, SYNTHETIC_LABEL, make_synthetic
@@ -16,7 +17,7 @@ CIFAR10_LABEL = "CIFAR-10"
 SYNTHETIC_TRAIN_SIZE = 50_000
 SYNTHETIC_TEST_SIZE = 10_000
 
-Arrays = tuple[np.ndarray, np.ndarray]
+Arrays = tuple[np.ndarray | ImageRows, np.ndarray]
 
 
 def check_source(spec: DataSpec) -> None:
@@ -39,11 +40,11 @@ def _check_size(what: str, size: int | None, available: int) -> int:
     return size
 
 
-def _subset(x: np.ndarray, y: np.ndarray, size: int, seed: int) -> Arrays:
+def _subset(x: np.ndarray | ImageRows, y: np.ndarray, size: int, seed: int) -> Arrays:
     if size == len(y):
-        return x, y
+        return pick(x), y
     idx = stratified_subset(y, size, seed=seed)
-    return x[idx], y[idx]
+    return pick(x, idx), y[idx]
 
 
 def _synthetic(spec: DataSpec, progress: ProgressFn | None) -> tuple[Arrays, Arrays]:
@@ -88,6 +89,8 @@ def load_dataset(spec: DataSpec, *, progress: ProgressFn | None = None) -> Datas
     Training and validation are a stratified, seeded subset of the official training set, split with
     every class on both sides; the test arrays are a stratified subset of the official test set (for
     the synthetic set, an independent random stream; for the digits, a fixed 300 of its 1,797 images).
+    CIFAR-10's images stay in its memory-mapped cache: its image fields are ``ImageRows``, read batch by
+    batch (``tuning.data.rows``); the other sets' are arrays.
 
     Raises ConfigError for an invalid spec, and DataError for data that cannot be found or read or
     for sizes larger than the dataset.
@@ -100,9 +103,9 @@ def load_dataset(spec: DataSpec, *, progress: ProgressFn | None = None) -> Datas
         name=spec.name,
         label=label,
         class_names=classes,
-        x_train=x[train_idx],
+        x_train=pick(x, train_idx),
         y_train=y[train_idx],
-        x_val=x[val_idx],
+        x_val=pick(x, val_idx),
         y_val=y[val_idx],
         x_test=x_test,
         y_test=y_test,

@@ -6,17 +6,22 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tuning.data.rows import ImageRows
 from tuning.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
     import tensorflow as tf
 
 
-def make_tf_dataset(x: np.ndarray, y: np.ndarray, *, batch_size: int, training: bool, seed: int = 0) -> tf.data.Dataset:
+def make_tf_dataset(
+    x: np.ndarray | ImageRows, y: np.ndarray, *, batch_size: int, training: bool, seed: int = 0
+) -> tf.data.Dataset:
     """Batches of (images as float32 in [0, 1], labels) from uint8 images ``x`` and labels ``y``.
 
     With ``training`` the order is shuffled over the whole set, differently every epoch, reproducibly
     from ``seed``; otherwise the order is kept. The last batch may be smaller. No augmentation.
+    Images in memory become one tensor; ``ImageRows`` (or a memory map) are read batch by batch from
+    their map, so that processes training on the same cache share its pages instead of each copying them.
     """
     import tensorflow as tf
 
@@ -24,15 +29,32 @@ def make_tf_dataset(x: np.ndarray, y: np.ndarray, *, batch_size: int, training: 
         raise ConfigError("batch_size", f"expected an integer >= 1; found {batch_size!r}.")
     if len(x) != len(y) or len(x) == 0:
         raise DataError(f"Expected as many labels as images (at least one); found {len(x)} images, {len(y)} labels.")
-    # The arrays live once in memory as tensors (uint8, 4x smaller than float32); batches are
-    # gathered by index, so shuffling moves indices, not images, and normalising runs per batch.
-    images, labels = tf.constant(x), tf.constant(y)
+    # Batches are gathered by index, so shuffling moves indices, not images, and normalising runs per batch.
+    # Images in memory live once as a uint8 tensor (4x smaller than float32); mapped ones stay in the map.
+    labels = tf.constant(y)
+    rows = x if isinstance(x, ImageRows) else ImageRows(x) if isinstance(x, np.memmap) else None
+    if rows is None:
+        images = tf.constant(x)
+
+        def read(idx: tf.Tensor) -> tf.Tensor:
+            return tf.gather(images, idx)
+    else:
+        base, index, shape = rows.base, rows.index, (None, *rows.shape[1:])
+
+        def read_rows(idx: np.ndarray) -> np.ndarray:
+            return np.asarray(base[index[idx]])
+
+        def read(idx: tf.Tensor) -> tf.Tensor:
+            batch = tf.numpy_function(read_rows, [idx], tf.as_dtype(rows.dtype), stateful=False)
+            batch.set_shape(shape)
+            return batch
+
     order = tf.data.Dataset.range(len(x))
     if training:
         order = order.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
 
     def gather(idx: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        batch = tf.cast(tf.gather(images, idx), tf.float32) / 255.0
+        batch = tf.cast(read(idx), tf.float32) / 255.0
         return batch, tf.gather(labels, idx)
 
     return order.batch(batch_size).map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from tuning.data.digits import DIGITS_TEST_SIZE, DIGITS_TOTAL, DIGITS_TRAIN_SIZE
+from tuning.data.rows import ImageRows
 from tuning.errors import ConfigError
 
 ProgressFn = Callable[[str, float | None], None]
@@ -120,17 +121,17 @@ class Dataset:
     """A loaded dataset: training, validation (from the training set) and held-out test arrays.
 
     Images are uint8 (N, 32, 32, 3), labels int64 (N,). The test set is never used to choose
-    hyperparameters.
+    hyperparameters. Images are arrays, or ``ImageRows`` of a memory-mapped cache (``np.asarray`` reads them).
     """
 
     name: str
     label: str
     class_names: tuple[str, ...]
-    x_train: np.ndarray
+    x_train: np.ndarray | ImageRows
     y_train: np.ndarray
-    x_val: np.ndarray
+    x_val: np.ndarray | ImageRows
     y_val: np.ndarray
-    x_test: np.ndarray
+    x_test: np.ndarray | ImageRows
     y_test: np.ndarray
 
     def summary(self) -> dict[str, Any]:

@@ -41,7 +41,7 @@ from tuning.engine.chief import (
     view_oracle,
     worker_environment,
 )
-from tuning.engine.forking import Spawner, WorkerProcess, Zygote, starter
+from tuning.engine.forking import Spawner, WorkerProcess, Zygote, release_library_pages, starter
 from tuning.engine.lifecycle import (
     EXIT_FINISHED,
     EXIT_RESTART,
@@ -108,6 +108,7 @@ class Group:
         self.respawns_left = 2 * config.workers
         self._offsets = {"metrics": file_size(paths.metrics), "events": file_size(paths.events)}
         self._remote: dict[str, tuple[float | None, float]] = {}
+        self.released = False  # the leader's unused library pages (see release_pages)
 
     # ----- start ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -173,6 +174,7 @@ class Group:
             self.reap()
             self.update_status()
             self.check_remote()
+            self.release_pages()
             outcome = self.outcome()
             if outcome is not None:
                 return outcome
@@ -200,6 +202,8 @@ class Group:
         metrics, self._offsets["metrics"] = read_jsonl(self.paths.metrics, offset=self._offsets["metrics"])
         events, self._offsets["events"] = read_jsonl(self.paths.events, offset=self._offsets["events"])
         if metrics:
+            self.release_pages(trained=True)
+        if metrics:
             status = self.writer.status
             seconds = sum(float(m.get("duration_s") or 0.0) for m in metrics)
             self.writer.update(
@@ -218,6 +222,21 @@ class Group:
             number = (self.view.numbers.get(trial_id) if self.view else None) or "?"
             status = str(event.get("status", "?")).lower()
             log.info("Trial %s (id %s) %s on %s: %s", number, trial_id, status, event.get("worker"), outcome)
+
+    def release_pages(self, *, trained: bool = False) -> None:
+        """Once, when every local worker has trained a batch (or any an epoch): hand back the library pages
+        only this process maps. The leader never trains; the pages training needs are then mapped by a
+        worker too, and stay (``tuning.engine.forking.release_library_pages``)."""
+        if self.released or not self.local:
+            return
+        if not trained:
+            saved = [read_worker(worker_file(self.paths, w.worker_id)) for w in self.local]
+            trained = all(s is not None and int((s.current_trial or {}).get("batch") or 0) > 0 for s in saved)
+        if trained:
+            self.released = True
+            released = release_library_pages()
+            if released is not None:
+                log.info("The leader handed back %d MB of library pages it does not use.", released >> 20)
 
     def reap(self) -> None:
         """Deal with local workers that have ended: done, stopped, restarting, or dead."""
