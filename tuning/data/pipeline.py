@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tuning.data.rows import ImageRows
+from tuning.data.rows import ImageRows, pick
 from tuning.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
@@ -32,20 +32,17 @@ def make_tf_dataset(
     # Batches are gathered by index, so shuffling moves indices, not images, and normalising runs per batch.
     # Images in memory live once as a uint8 tensor (4x smaller than float32); mapped ones stay in the map.
     labels = tf.constant(y)
-    rows = x if isinstance(x, ImageRows) else ImageRows(x) if isinstance(x, np.memmap) else None
-    if rows is None:
-        images = tf.constant(x)
+    rows = pick(x)  # a memory map becomes ImageRows of all its rows
+    if not isinstance(rows, ImageRows):
+        images = tf.constant(rows)
 
         def read(idx: tf.Tensor) -> tf.Tensor:
             return tf.gather(images, idx)
     else:
-        base, index, shape = rows.base, rows.index, (None, *rows.shape[1:])
-
-        def read_rows(idx: np.ndarray) -> np.ndarray:
-            return np.asarray(base[index[idx]])
+        shape = (None, *rows.shape[1:])
 
         def read(idx: tf.Tensor) -> tf.Tensor:
-            batch = tf.numpy_function(read_rows, [idx], tf.as_dtype(rows.dtype), stateful=False)
+            batch = tf.numpy_function(rows.__getitem__, [idx], tf.as_dtype(rows.dtype), stateful=False)
             batch.set_shape(shape)
             return batch
 

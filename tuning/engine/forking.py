@@ -266,12 +266,10 @@ def release_library_pages() -> int | None:
 
 
 def mapped_file_bytes() -> int:
-    """Resident pages of this process's file mappings (``RssFile``), in bytes; 0 where not known."""
-    with contextlib.suppress(OSError, ValueError), open("/proc/self/status", encoding="utf-8") as status:
-        for line in status:
-            if line.startswith("RssFile:"):
-                return int(line.split()[1]) * 1024
-    return 0
+    """Resident pages of this process's file (and shared memory) mappings, in bytes: psutil's ``shared``."""
+    import psutil
+
+    return int(psutil.Process().memory_info().shared)
 
 
 def _send(channel: socket.socket, message: dict[str, Any]) -> None:

@@ -203,7 +203,6 @@ class Group:
         events, self._offsets["events"] = read_jsonl(self.paths.events, offset=self._offsets["events"])
         if metrics:
             self.release_pages(trained=True)
-        if metrics:
             status = self.writer.status
             seconds = sum(float(m.get("duration_s") or 0.0) for m in metrics)
             self.writer.update(
