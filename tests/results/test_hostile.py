@@ -62,6 +62,11 @@ def stock(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {name: root / name for name in ("random", "hyperband", "ours")}
 
 
+def copied(source: Path, tmp_path: Path) -> Path:
+    """A copy of the project ``source`` to damage, in ``tmp_path``."""
+    return Path(shutil.copytree(source, tmp_path / "p"))
+
+
 def json_files(project: Path) -> list[Path]:
     """The project's JSON and JSON-lines files, in a stable order (oracle.json, trial_*/trial.json...)."""
     return sorted(p for p in project.rglob("*.json*") if p.is_file())
@@ -329,6 +334,81 @@ def test_a_fifo_or_a_link_to_an_endless_device_is_skipped_not_waited_on(stock: d
     notices = "\n".join(load_project(project).notices)
     assert f"skipped {first.relative_to(project).as_posix()}: not a regular file" in notices
     assert f"skipped {second.relative_to(project).as_posix()}: not a regular file" in notices
+
+
+def test_lines_of_our_jsonl_files_that_are_not_records_or_too_long_are_left_out_with_a_notice(
+    stock: dict[str, Path], tmp_path: Path
+) -> None:
+    project = copied(stock["ours"], tmp_path)
+    metrics = project / "explorer" / "metrics.jsonl"
+    good = load_project(project)
+    with metrics.open("ab") as handle:  # a 2 MB line (over the 1 MB cap per line), garbage, a list
+        handle.write(b'{"trial_id": "x", "pad": "' + b"x" * 2**21 + b'"}\n' + b"\x00\xff garbage\n[1, 2]\n")
+    result = load_project(project)
+    assert "explorer/metrics.jsonl: left out 3 lines that are not a JSON record or longer than 1 MB" in result.notices
+    assert result.curves.equals(good.curves) and result.trials.equals(good.trials)
+    use(result)
+
+
+def test_a_jsonl_file_past_its_size_cap_is_read_up_to_it_and_said(
+    stock: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tuning.store.paths as paths
+
+    project = copied(stock["ours"], tmp_path)
+    events = project / "explorer" / "events.jsonl"
+    lines = events.read_bytes().splitlines(keepends=True)
+    monkeypatch.setattr(paths, "MAX_JSONL_BYTES", len(b"".join(lines[:3])))
+    result = load_project(project)
+    assert "explorer/events.jsonl is larger than the 1 GB cap per file: lines past it are not read" in result.notices
+    assert len(result.trials) == len(load_project(stock["ours"]).trials)  # the trials come from Keras Tuner's files
+    use(result)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a FIFO")
+def test_our_files_as_fifos_are_refused_not_waited_on(stock: dict[str, Path], tmp_path: Path) -> None:
+    project = copied(stock["ours"], tmp_path)
+    for name in ("status.json", "metrics.jsonl", "events.jsonl"):
+        (project / "explorer" / name).unlink()
+        os.mkfifo(project / "explorer" / name)
+    result = load_project(project)  # a FIFO has size 0: the .jsonl files are not even opened
+    assert result.status is not None and result.status["state"] == "created"  # as if no status was written
+    assert result.curves_source == "engine" and result.curves.empty
+    use(result)
+
+
+def _tensorboard_project(stock: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A stock project and a TensorBoard log folder beside it: one trial's run folders."""
+    project = copied(stock, tmp_path)
+    trial_id = json.loads(next(project.glob("trial_*/trial.json")).read_text())["trial_id"]
+    run = project / "logs" / trial_id / "execution0" / "train"
+    run.mkdir(parents=True)
+    return project, run
+
+
+def test_tensorboard_event_files_over_the_cap_are_skipped_with_a_notice(stock: dict[str, Path], tmp_path: Path) -> None:
+    from tuning.results.tblogs import MAX_EVENTS_BYTES
+
+    project, run = _tensorboard_project(stock["random"], tmp_path)
+    with (run / "events.out.tfevents.1.host").open("wb") as handle:
+        handle.truncate(MAX_EVENTS_BYTES + 1)  # sparse: nothing on disk, and never read
+    result = load_project(project)
+    assert any(
+        n.startswith("TensorBoard logs unreadable:") and "over the 256 MB cap per run; not read" in n
+        for n in result.notices
+    ), result.notices
+    assert len(result.trials) == len(load_project(stock["random"]).trials)
+    use(result)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a FIFO")
+def test_a_tensorboard_event_file_that_is_a_fifo_is_refused_not_waited_on(
+    stock: dict[str, Path], tmp_path: Path
+) -> None:
+    project, run = _tensorboard_project(stock["random"], tmp_path)
+    os.mkfifo(run / "events.out.tfevents.1.host")
+    notices = "\n".join(load_project(project).notices)
+    assert "events.out.tfevents.1.host is not a regular file; not read" in notices
 
 
 # ----- the command line: a few damaged projects, one process ---------------------------------------------

@@ -17,7 +17,17 @@ from typing import Any
 import orjson
 
 from tuning.errors import SearchNotFoundError
-from tuning.store.paths import MAX_NESTING, read_jsonl, text_too_deep, too_deep
+from tuning.store.paths import (
+    MAX_JSON_BYTES,
+    MAX_JSONL_BYTES,
+    MAX_LINE_BYTES,
+    MAX_NESTING,
+    NOT_REGULAR,
+    read_jsonl_records,
+    read_to_end,
+    text_too_deep,
+    too_deep,
+)
 
 ORACLE = "oracle.json"
 OUR_CONFIG = Path("explorer") / "config.json"
@@ -104,10 +114,6 @@ class JsonRead:
     error: str | None = None
 
 
-# The size cap per file: a Keras Tuner file larger than this is skipped with a notice, not read. The largest real
-# file is oracle.json, about 300 bytes per trial (100,000 trials: ~30 MB); a trial.json is a few kB.
-MAX_JSON_BYTES = 64 * 2**20
-NOT_REGULAR = "not a regular file"
 TOO_DEEP = f"nested too deeply to be a Keras Tuner file (more than {MAX_NESTING} levels)"
 
 
@@ -138,28 +144,12 @@ def read_bytes(path: str | os.PathLike[str]) -> RawRead:
             return RawRead(sig, None, NOT_REGULAR)
         if st.st_size > MAX_JSON_BYTES:
             return RawRead(sig, None)
-        content = _read_to_end(fd, st.st_size)
+        content = read_to_end(fd, st.st_size, MAX_JSON_BYTES)
         return RawRead(sig, content)
     except OSError as exc:
         return RawRead(signature(path), None, _describe(exc))
     finally:
         os.close(fd)
-
-
-def _read_to_end(fd: int, size: int) -> bytes | None:
-    """The bytes of an open file of ``size`` bytes (it may grow meanwhile); None past the size cap.
-
-    Each read asks for what the file holds plus one byte: asking for the cap itself would allocate 64 MB for
-    every small file (the allocation and its shrinking cost more than reading a trial file).
-    """
-    parts = [os.read(fd, size + 1)]
-    total = len(parts[0])
-    while total > size and parts[-1]:  # grown since fstat: read on to the end, or past the cap
-        if total > MAX_JSON_BYTES:
-            return None
-        parts.append(os.read(fd, min(1 << 20, MAX_JSON_BYTES + 1 - total)))
-        total += len(parts[-1])
-    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def loads(content: bytes) -> Any:
@@ -217,7 +207,9 @@ def _too_deep(content: bytes, data: Any) -> bool:
 
 
 def _mb(size: int) -> str:
-    """A size in MB as people read it: "64 MB", "0.5 MB"."""
+    """A size as people read it: "64 MB", "0.5 MB", "1 GB"."""
+    if size >= 2**30:
+        return f"{size / 2**30:.3g} GB"
     return f"{size / 2**20:.3g} MB"
 
 
@@ -258,11 +250,18 @@ class CachedJson:
 
 
 class JsonlTail:
-    """An append-only ``.jsonl`` file read incrementally: each call returns only the lines added since."""
+    """An append-only ``.jsonl`` file read incrementally: each call returns only the lines added since.
+
+    ``skipped`` counts the lines left out so far (not a JSON object, or too long), ``capped`` says the file
+    passed the size cap (nothing past it is read), ``error`` why the file could not be read at all.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.offset = 0
+        self.skipped = 0
+        self.capped = False
+        self.error: str | None = None
 
     def read_new(self, on_read: Callable[[Path], None]) -> tuple[list[dict[str, Any]], bool]:
         """(new records, whether the file was replaced or shrank and everything was read again)."""
@@ -270,9 +269,24 @@ class JsonlTail:
         size = current[1] if current is not None else 0
         restarted = size < self.offset
         if restarted:
-            self.offset = 0
-        if size == self.offset:
+            self.offset, self.skipped, self.capped = 0, 0, False
+        if size == self.offset or self.capped:
             return [], restarted
         on_read(self.path)
-        records, self.offset = read_jsonl(self.path, offset=self.offset)
-        return records, restarted
+        found = read_jsonl_records(self.path, offset=self.offset)
+        self.offset, self.capped, self.error = found.offset, found.capped, found.error
+        self.skipped += found.skipped
+        return found.records, restarted
+
+    def notices(self, name: str) -> list[str]:
+        """What a reader should be told about this file (``name`` as shown)."""
+        found = [f"could not read {name}: {self.error}"] if self.error else []
+        if self.skipped:
+            lines = "line" if self.skipped == 1 else "lines"
+            found.append(
+                f"{name}: left out {self.skipped} {lines} that are not a JSON record or longer than "
+                f"{_mb(MAX_LINE_BYTES)}"
+            )
+        if self.capped:
+            found.append(f"{name} is larger than the {_mb(MAX_JSONL_BYTES)} cap per file: lines past it are not read")
+        return found

@@ -284,6 +284,7 @@ class ProjectReader:
                 notices.append(f"could not re-read {path}: {error}; using its previous content")
             else:
                 notices.append(f"skipped {path}: {error}")
+        notices += self._events.notices("explorer/events.jsonl") + self._metrics.notices("explorer/metrics.jsonl")
         return notices
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,9 @@ LOG_FOLDERS = ("logs", "tb", "tensorboard")
 EXECUTION = re.compile(r"^execution(\d+)$")
 RUNS = {"train": "", "validation": "val_"}
 EPOCH_TAG = "epoch_"
+# The size cap of one run folder's event files (``train/`` or ``validation/`` of one execution): Keras writes a
+# few kB of scalars per epoch, a graph and histograms a few MB; a run past the cap is skipped with a notice.
+MAX_EVENTS_BYTES = 256 * 2**20
 
 
 def candidate_log_dirs(project_dir: Path) -> list[Path]:
@@ -93,6 +97,10 @@ class TensorBoardCurves:
         points: list[Point] = []
         self.errors.pop(trial_id, None)
         for execution, run, files in runs:
+            refused = check_event_files(files[0].parent)
+            if refused:
+                self.errors[trial_id] = f"{files[0].parent}: {refused}"
+                continue
             try:
                 scalars = read_epoch_scalars(files[0].parent)
             except Exception as exc:  # a third-party reader on arbitrary files: report, never crash
@@ -102,6 +110,24 @@ class TensorBoardCurves:
                 metric = RUNS[run] + tag.removeprefix(EPOCH_TAG)
                 points += [(trial_id, execution, step + 1, metric, value) for step, value in series]
         return points
+
+
+def check_event_files(run_dir: Path) -> str | None:
+    """Why the event files of ``run_dir`` are not to be read (None: read them): one that is not a regular
+    file (TensorBoard's reader would wait on a FIFO), or all together larger than ``MAX_EVENTS_BYTES``."""
+    total = 0
+    try:
+        entries = [e for e in os.scandir(run_dir) if "tfevents" in e.name]
+        for entry in entries:
+            st = entry.stat(follow_symlinks=True)
+            if not stat.S_ISREG(st.st_mode):
+                return f"{entry.name} is not a regular file; not read"
+            total += st.st_size
+    except OSError as exc:
+        return f"cannot be listed ({exc.strerror or type(exc).__name__})"
+    if total > MAX_EVENTS_BYTES:
+        return f"event files of {total / 2**20:,.0f} MB, over the {MAX_EVENTS_BYTES >> 20} MB cap per run; not read"
+    return None
 
 
 def read_epoch_scalars(run_dir: Path) -> dict[str, list[tuple[int, float]]]:
