@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import html
 import io
 import json
 import os
@@ -17,6 +18,8 @@ import pytest
 from plots.make_result import make_result, sample_result, trial
 
 from searches import tiny_config
+from tuning.analysis.anova import MEASURES as ANOVA_MEASURES
+from tuning.analysis.importance import MEASURES as PERMUTATION_MEASURES
 from tuning.export import ExportError, export, summary, to_csv, to_html, to_json, to_python, trial_table
 from tuning.results.model import CURVE_COLUMNS, Condition, HyperparameterInfo
 
@@ -196,14 +199,18 @@ def test_html_report_opens_offline_and_embeds_plotly_once() -> None:
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert not re.search(r"<script[^>]*\bsrc\s*=\s*[\"']?(https?:)?//", page)
     assert page.count("plotly.js v") == 1  # the library's banner: embedded exactly once
-    assert page.count('class="plotly-graph-div"') == 4  # history, parallel, importance, learning curves (loss)
+    # history, parallel, importance twice (permutation, PED-ANOVA), learning curves (loss)
+    assert page.count('class="plotly-graph-div"') == 5
     assert "&lt;b&gt;escaped&lt;/b&gt;" in page and "<b>escaped</b>" not in page
     for text in (
         "Summary",
         "Best configuration",
         "Progress: best score so far",
         "Parallel coordinates",
-        "Which hyperparameters matter",
+        "Which hyperparameters matter: permutation importance",
+        "Which hyperparameters matter: PED-ANOVA",
+        html.escape(PERMUTATION_MEASURES),
+        html.escape(ANOVA_MEASURES["ped-anova"]),
         "Learning curves: loss",
         "(1 failed",
     ):

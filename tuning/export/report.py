@@ -1,8 +1,8 @@
 """``to_html``: a self-contained report of a search that opens offline (plotly.js embedded once).
 
 It holds the summary, the best trial's values, findings and notices, the main figures (progress,
-parallel coordinates, importance, learning curves, Hyperband's brackets) and the best trials' table.
-Figures whose builders are not available are left out and listed at the end of the report.
+parallel coordinates, importance by permutation and by PED-ANOVA, learning curves, Hyperband's brackets) and
+the best trials' table.
 """
 
 from __future__ import annotations
@@ -14,7 +14,10 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from tuning.analysis.anova import MEASURES as ANOVA_MEASURES
+from tuning.analysis.anova import optuna_importance
 from tuning.analysis.findings import findings
+from tuning.analysis.importance import MEASURES as PERMUTATION_MEASURES
 from tuning.analysis.importance import Importance, importance
 from tuning.export.tables import best_trial, summary, trial_table
 from tuning.plots.curves import plot_curves
@@ -79,27 +82,38 @@ def _notes_html(result: ProjectResult, found: Sequence[Any]) -> str:
     return "<h2>Findings and notices</h2><ul>" + "".join(items) + "</ul>"
 
 
-def figures(result: ProjectResult, importances: Importance) -> list[tuple[str, go.Figure]]:
-    """The report's figures, titled."""
+def figures(result: ProjectResult, importances: Importance) -> list[tuple[str, str, go.Figure]]:
+    """The report's figures: (title, what it shows, figure). Importance twice, as on the analyse page: the
+    random forest's permutation importance (``importances``) beside Optuna's PED-ANOVA."""
     metric = result.objective.name.removeprefix("val_")
-    plan: list[tuple[str, Callable[[ProjectResult], go.Figure]]] = [
-        ("Progress: best score so far", plot_history),
-        ("Parallel coordinates", plot_parallel),
-        ("Which hyperparameters matter", lambda r: plot_importance(r, importances=importances)),
-        (f"Learning curves: {metric}", lambda r: plot_curves(r, metric)),
+    plan: list[tuple[str, str, Callable[[ProjectResult], go.Figure]]] = [
+        ("Progress: best score so far", "", plot_history),
+        ("Parallel coordinates", "", plot_parallel),
+        (
+            "Which hyperparameters matter: permutation importance",
+            PERMUTATION_MEASURES,
+            lambda r: plot_importance(r, importances=importances),
+        ),
+        (
+            "Which hyperparameters matter: PED-ANOVA",
+            ANOVA_MEASURES["ped-anova"],
+            lambda r: plot_importance(r, importances=optuna_importance(r)),
+        ),
+        (f"Learning curves: {metric}", "", lambda r: plot_curves(r, metric)),
     ]
     if metric != "loss":
-        plan.append(("Learning curves: loss", lambda r: plot_curves(r, "loss")))
+        plan.append(("Learning curves: loss", "", lambda r: plot_curves(r, "loss")))
     if result.tuner == "hyperband":
-        plan.append(("Hyperband brackets and rounds", plot_hyperband))
-    return [(title, build(result)) for title, build in plan]
+        plan.append(("Hyperband brackets and rounds", "", plot_hyperband))
+    return [(title, caption, build(result)) for title, caption, build in plan]
 
 
-def _figures_html(made: list[tuple[str, go.Figure]]) -> str:
+def _figures_html(made: list[tuple[str, str, go.Figure]]) -> str:
     parts = []
-    for i, (title, figure) in enumerate(made):
+    for i, (title, caption, figure) in enumerate(made):
         body = figure.to_html(full_html=False, include_plotlyjs=i == 0, config={"displaylogo": False})
-        parts.append(f"<h2>{html.escape(title)}</h2>{body}")
+        about = f'<p class="muted">{html.escape(caption)}</p>' if caption else ""
+        parts.append(f"<h2>{html.escape(title)}</h2>{about}{body}")
     return "".join(parts)
 
 
