@@ -217,6 +217,25 @@ def test_html_report_opens_offline_and_embeds_plotly_once() -> None:
         assert text in page
 
 
+def test_html_report_of_an_experiment_opens_on_its_view_as_the_analyse_page_does() -> None:
+    from tests.analysis.test_experiment import experiment, lr_run
+
+    result = experiment(
+        {"learning_rate": [1e-5, 1e-3, 1.0]},
+        [lr_run(1e-5, [0.10, 0.14, 0.21]), lr_run(1e-3, [0.50, 0.75, 0.86]), lr_run(1.0, [0.10, 0.11, 0.10])],
+    )
+    page = to_html(result)
+    varied = "<h2>Experiment</h2><p>Varied <b>learning rate</b> = 1e-05, 0.001, 1; everything else as in: defaults."
+    assert varied in page
+    assert '<p class="conclusion">Best learning rate 0.001: validation accuracy 86.0% after 3 epochs.' in page
+    assert page.index("Experiment: learning curves of each value") < page.index("Experiment: final score of each value")
+    assert page.index("Experiment: final score of each value") < page.index("Progress: best score so far")
+    assert page.count("plotly.js v") == 1 and page.index("plotly.js v") > page.index("<h2>Experiment</h2>")
+    # the experiment's two figures, then history, parallel, importance twice, learning curves (accuracy, loss)
+    assert page.count('class="plotly-graph-div"') == 2 + 6
+    assert "Experiment" not in to_html(sample_result())
+
+
 def test_python_script_is_refused_for_searches_made_elsewhere() -> None:
     with pytest.raises(ExportError, match="not made by Hyperparameter Explorer: its model-building code is not"):
         to_python(sample_result())

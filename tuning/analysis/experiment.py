@@ -17,6 +17,7 @@ import pandas as pd
 
 from tuning.analysis.text import duration, hp_phrase, metric_label, number, score_text
 from tuning.results.model import HP_PREFIX, ProjectResult
+from tuning.space.hyperparameters import BY_NAME
 from tuning.space.specs import format_value
 
 # Two runs of one setting differ by at least this much in accuracy, and by more on few validation images
@@ -105,6 +106,14 @@ def _run_dict(run: Run) -> dict[str, Any]:
         "train_final": run.train_final,
         "message": run.message,
     }
+
+
+def varied_parts(summary: ExperimentSummary) -> list[tuple[str, str]]:
+    """What the experiment varied, as (label, values) pairs: ("learning rate", "0.0001, 0.001, 0.01")."""
+    return [
+        (BY_NAME[name].label.lower() if name in BY_NAME else name, ", ".join(format_value(v) for v in values))
+        for name, values in zip(summary.varied, summary.values, strict=True)
+    ]
 
 
 def experiment_of(result: ProjectResult) -> ExperimentSummary | None:

@@ -16,11 +16,13 @@ import plotly.graph_objects as go
 
 from tuning.analysis.anova import MEASURES as ANOVA_MEASURES
 from tuning.analysis.anova import optuna_importance
+from tuning.analysis.experiment import ExperimentSummary, experiment_of, varied_parts
 from tuning.analysis.findings import findings
 from tuning.analysis.importance import MEASURES as PERMUTATION_MEASURES
 from tuning.analysis.importance import Importance, importance
 from tuning.export.tables import best_trial, summary, trial_table
 from tuning.plots.curves import plot_curves
+from tuning.plots.experiment import experiment_figures
 from tuning.plots.history import plot_history
 from tuning.plots.hyperband import plot_hyperband
 from tuning.plots.importance import plot_importance
@@ -34,6 +36,7 @@ table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 0.9rem; }
 th, td { border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: left; }
 th { background: #f3f3f3; }
 .warning { color: #8a4b00; } .muted { color: #666; font-size: 0.9rem; }
+.conclusion { background: #eef4fb; padding: 0.5rem 0.8rem; border-radius: 4px; }
 """
 
 
@@ -108,10 +111,29 @@ def figures(result: ProjectResult, importances: Importance) -> list[tuple[str, s
     return [(title, caption, build(result)) for title, caption, build in plan]
 
 
-def _figures_html(made: list[tuple[str, str, go.Figure]]) -> str:
+def _experiment_html(result: ProjectResult, summary: ExperimentSummary) -> tuple[str, bool]:
+    """The experiment's view, as the analyse page opens it: what varied, the conclusion and its figures (the
+    first of them embeds plotly.js); and whether it drew any figure."""
+    varied = "; ".join(
+        f"<b>{html.escape(label)}</b> = {html.escape(values)}" for label, values in varied_parts(summary)
+    )
+    conclusion = summary.conclusion or "Waiting for the first run to finish."
+    made = [
+        (f"Experiment: {title.lower()}", how, figure)
+        for _, title, how, figure in experiment_figures(summary, result.curves)
+    ]
+    text = (
+        f"<h2>Experiment</h2><p>Varied {varied}; everything else as in: {html.escape(summary.base)}.</p>"
+        f'<p class="conclusion">{html.escape(conclusion)}</p>'
+    )
+    return text + _figures_html(made), bool(made)
+
+
+def _figures_html(made: list[tuple[str, str, go.Figure]], *, plotly_embedded: bool = False) -> str:
     parts = []
     for i, (title, caption, figure) in enumerate(made):
-        body = figure.to_html(full_html=False, include_plotlyjs=i == 0, config={"displaylogo": False})
+        embed = i == 0 and not plotly_embedded
+        body = figure.to_html(full_html=False, include_plotlyjs=embed, config={"displaylogo": False})
         about = f'<p class="muted">{html.escape(caption)}</p>' if caption else ""
         parts.append(f"<h2>{html.escape(title)}</h2>{about}{body}")
     return "".join(parts)
@@ -132,11 +154,14 @@ def to_html(result: ProjectResult) -> str:
     importances = importance(result)
     found = findings(result, importances=importances)
     made = figures(result, importances)
+    experiment = experiment_of(result)
+    lead, embedded = _experiment_html(result, experiment) if experiment is not None else ("", False)
     title = html.escape(f"Hyperparameter search: {result.name}")
     return (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
         f"<style>{_STYLE}</style></head><body><h1>{title}</h1>"
         f'<p class="muted">Report written by Hyperparameter Explorer on {time.strftime("%Y-%m-%d %H:%M")}.</p>'
-        f"{_summary_html(result)}{_best_html(result)}{_notes_html(result, found)}{_figures_html(made)}"
+        f"{_summary_html(result)}{_best_html(result)}{_notes_html(result, found)}{lead}"
+        f"{_figures_html(made, plotly_embedded=embedded)}"
         f"{_trials_html(result)}</body></html>\n"
     )

@@ -18,6 +18,10 @@ from plotly.colors import sample_colorscale
 from tuning.analysis.experiment import ExperimentSummary, Run, run_label, trial_curve, value_text
 from tuning.analysis.text import hp_label, metric_label, score_text
 
+HOW_CURVES = "Each colour is one value; solid lines are validation, dotted ones training. Higher is better."
+HOW_FINAL = "The score each value reached at its last epoch; red bars failed."
+HOW_HEATMAP = "Each cell is one combination of the two values; brighter is better."
+
 FAILED_COLOR = "#c62828"
 
 
@@ -208,3 +212,23 @@ def draw_heatmap(data: Heatmap, *, objective: str) -> go.Figure:
     figure.update_xaxes(type="category")
     figure.update_yaxes(type="category")
     return figure
+
+
+def experiment_figures(summary: ExperimentSummary, curves: pd.DataFrame) -> list[tuple[str, str, str, go.Figure]]:
+    """An experiment's figures as (name, title, how to read it, figure): the coloured learning curves, a heatmap
+    when two hyperparameters varied, and the final scores; none before any epoch has finished."""
+    if not len(curves):
+        return []
+    made = [
+        (
+            "curves",
+            "Learning curves of each value",
+            HOW_CURVES,
+            draw_experiment_curves(experiment_curves_data(summary, curves)),
+        ),
+    ]
+    if len(summary.varied) == 2:
+        heatmap = draw_heatmap(heatmap_data(summary), objective=summary.objective)
+        made.append(("heatmap", "Each combination's score", HOW_HEATMAP, heatmap))
+    made.append(("final", "Final score of each value", HOW_FINAL, final_scores_figure(summary)))
+    return made
