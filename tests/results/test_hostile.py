@@ -373,6 +373,10 @@ def test_our_files_as_fifos_are_refused_not_waited_on(stock: dict[str, Path], tm
         os.mkfifo(project / "explorer" / name)
     result = load_project(project)  # a FIFO has size 0: the .jsonl files are not even opened
     assert result.status is not None and result.status["state"] == "created"  # as if no status was written
+    assert (
+        "could not read explorer/status.json (not a JSON object, over 64 MB or not a regular file): "
+        "the search's state is unknown and shown as not started"
+    ) in result.notices
     assert result.curves_source == "engine" and result.curves.empty
     use(result)
 

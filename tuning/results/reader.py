@@ -31,8 +31,8 @@ from tuning.results.table import NO_TIMES, Columns, TrialTable, hp_columns, row_
 from tuning.results.tblogs import TensorBoardCurves, find_log_dir
 from tuning.results.trialfiles import RECHECK, TrialFiles
 from tuning.results.trials import TrialRecord, trial_sort_key
-from tuning.store.paths import SearchPaths
-from tuning.store.status import read_status
+from tuning.store.paths import MAX_JSON_BYTES, SearchPaths, read_json
+from tuning.store.status import status_of
 
 
 def load_project(
@@ -69,6 +69,7 @@ class ProjectReader:
         self._config = CachedJson(self.paths.config)
         self._status: dict[str, Any] | None = None
         self._status_signature: Any = None
+        self._status_unreadable = False
         self._events = JsonlTail(self.paths.events)
         self._metrics = JsonlTail(self.paths.metrics)
         self._times = TrialTimes()
@@ -125,9 +126,12 @@ class ProjectReader:
         current = signature(self.paths.status)
         active = self._status is not None and self._status.get("state") in ("starting", "running", "stopping")
         if current != self._status_signature or active or self._status is None:
+            data = None
             if current is not None:
                 self._count(self.paths.status)
-            self._status = read_status(self.project_dir).to_dict()
+                data = read_json(self.paths.status)
+            self._status_unreadable = current is not None and data is None
+            self._status = status_of(self.paths, data).to_dict()
             self._status_signature = current
 
     def _read_oracle(self) -> set[str]:
@@ -284,6 +288,12 @@ class ProjectReader:
                 notices.append(f"could not re-read {path}: {error}; using its previous content")
             else:
                 notices.append(f"skipped {path}: {error}")
+        if self._status_unreadable:
+            notices.append(
+                f"could not read explorer/status.json (not a JSON object, over {MAX_JSON_BYTES >> 20} MB or not a "
+                "regular file): "
+                "the search's state is unknown and shown as not started"
+            )
         notices += self._events.notices("explorer/events.jsonl") + self._metrics.notices("explorer/metrics.jsonl")
         return notices
 

@@ -134,7 +134,12 @@ def lock_is_held(lock_path: Path) -> bool | None:
 def read_status(project_dir: str | os.PathLike[str]) -> SearchStatus:
     """The search's status, with "running" turned into "interrupted" when its process is gone."""
     paths = SearchPaths.of(project_dir)
-    data = read_json(paths.status)
+    return status_of(paths, read_json(paths.status))
+
+
+def status_of(paths: SearchPaths, data: dict[str, Any] | None) -> SearchStatus:
+    """The status ``data`` read from ``paths.status`` says (the defaults for None), "running" turned into
+    "interrupted" when the search's process is gone."""
     status = SearchStatus.from_dict(data) if data else SearchStatus()
     if status.is_active and not _runner_alive(paths, status):
         status.state = "interrupted"
