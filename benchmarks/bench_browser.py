@@ -57,6 +57,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from benchmarks.bench_results import write_oracle  # noqa: E402
 from tests.e2e.browser import CHROMIUM_ARGS, AppServer, find_chromium  # noqa: E402
 from tuning.data import DataSpec  # noqa: E402
 from tuning.engine import jobs  # noqa: E402
@@ -151,20 +152,7 @@ def write_project(folder: Path, n: int, *, seed: int = 0) -> list[tuple[str, lis
         (folder / f"trial_{trial_id}").mkdir(exist_ok=True)
         (folder / f"trial_{trial_id}" / "trial.json").write_text(json.dumps(_trial(trial_id, values, status, epochs)))
         made.append((trial_id, epochs if status == "COMPLETED" else epochs[:2] if status == "RUNNING" else []))
-    oracle = {
-        "ongoing_trials": {"tuner0": ids[-1]},
-        "hyperparameters": {"space": SPACE, "values": {}},
-        "start_order": ids,
-        "end_order": ids[:-1],
-        "run_times": dict.fromkeys(ids, 1),
-        "retry_queue": [],
-        "seed": seed,
-        "seed_state": seed + n,
-        "tried_so_far": [],
-        "id_to_hash": {},
-    }
-    (folder / "oracle.json").write_text(json.dumps(oracle))
-    (folder / "tuner0.json").write_text("{}")
+    write_oracle(folder, ids, SPACE, seed=seed)
     return made
 
 

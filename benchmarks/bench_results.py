@@ -100,6 +100,25 @@ def _trial(trial_id: str, values: dict[str, Any], status: str, rng: np.random.Ge
     }
 
 
+def write_oracle(folder: Path, ids: list[str], space: list[Any], *, seed: int) -> None:
+    """``oracle.json`` and ``tuner0.json`` of a Keras Tuner project whose trials ``ids`` ran in order, the last
+    still running."""
+    oracle = {
+        "ongoing_trials": {"tuner0": ids[-1]},
+        "hyperparameters": {"space": space, "values": {}},
+        "start_order": ids,
+        "end_order": ids[:-1],
+        "run_times": dict.fromkeys(ids, 1),
+        "retry_queue": [],
+        "seed": seed,
+        "seed_state": seed + len(ids),
+        "tried_so_far": [],
+        "id_to_hash": {},
+    }
+    (folder / "oracle.json").write_text(json.dumps(oracle))
+    (folder / "tuner0.json").write_text("{}")
+
+
 def write_project(folder: Path, n: int, *, seed: int = 0) -> Path:
     """A Keras Tuner project of ``n`` trials, as Keras Tuner writes it."""
     rng = np.random.default_rng(seed)
@@ -110,20 +129,7 @@ def write_project(folder: Path, n: int, *, seed: int = 0) -> Path:
         (folder / f"trial_{trial_id}").mkdir()
         text = json.dumps(_trial(trial_id, _values(rng), status, rng))
         (folder / f"trial_{trial_id}" / "trial.json").write_text(text)
-    oracle = {
-        "ongoing_trials": {"tuner0": ids[-1]},
-        "hyperparameters": {"space": SPACE, "values": {}},
-        "start_order": ids,
-        "end_order": ids[:-1],
-        "run_times": dict.fromkeys(ids, 1),
-        "retry_queue": [],
-        "seed": seed,
-        "seed_state": seed + n,
-        "tried_so_far": [],
-        "id_to_hash": {},
-    }
-    (folder / "oracle.json").write_text(json.dumps(oracle))
-    (folder / "tuner0.json").write_text("{}")
+    write_oracle(folder, ids, SPACE, seed=seed)
     return folder
 
 

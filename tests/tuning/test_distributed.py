@@ -64,8 +64,12 @@ def _check_completed(project_dir: Path, *, trials: int, epochs: int) -> None:
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A chief and two workers that ran a 4-trial search to its end."""
-    handle = jobs.start_search(_group_config(), tmp_path_factory.mktemp("group"), "pair")
+    """A chief and two workers that ran a 4-trial search to its end, with ``$TMPDIR`` in ``<base>/tmp``."""
+    base = tmp_path_factory.mktemp("group")
+    (base / "tmp").mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TMPDIR", str(base / "tmp"))
+        handle = jobs.start_search(_group_config(), base, "pair")
     handle.wait(timeout=300)
     return handle.project_dir
 
@@ -96,6 +100,13 @@ def test_two_workers_complete_a_search_and_share_its_trials(finished: Path) -> N
     # once both workers train, the leader (which never does) hands back the library pages only it maps
     if sys.platform.startswith("linux"):
         assert log.count("The leader handed back ") == 1 and " MB of library pages it does not use." in log
+
+
+def test_a_finished_search_leaves_nothing_in_the_temporary_folder(finished: Path) -> None:
+    # Forked workers end with os._exit, so AutoGraph's atexit clean-up of the files it writes never ran.
+    assert sorted(p.name for p in (finished.parent / "tmp").iterdir()) == []
+    log = SearchPaths.of(finished).log.read_text()
+    assert "Started worker1" in log and "forked" in log
 
 
 def test_the_best_model_of_a_distributed_search_is_rebuilt_and_evaluated(finished: Path) -> None:

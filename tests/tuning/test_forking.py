@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tuning.engine import forking
-from tuning.engine.lifecycle import EXIT_USER_ERROR
+from tuning.engine.lifecycle import EXIT_USER_ERROR, SCRATCH_PREFIX, scratch_dir
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux only")
 
@@ -136,3 +136,29 @@ def test_a_killed_zygote_is_a_clear_error_not_a_hang(tmp_path: Path) -> None:
     started = time.monotonic()
     zygote.close()
     assert time.monotonic() - started < 2 and not Path(f"/proc/{zygote.pid}").exists()
+
+
+def test_a_search_process_has_a_scratch_folder_that_ends_with_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = tmp_path / f"{SCRATCH_PREFIX}{dead.pid}-abc"  # a killed search's folder
+    (left / "sub").mkdir(parents=True)
+    (left / "sub" / "__autograph_generated_file1.py").write_text("x = 1\n")
+    alive = tmp_path / f"{SCRATCH_PREFIX}{os.getppid()}-abc"  # a running one's (the test runner's parent)
+    alive.mkdir()
+    other = tmp_path / "someone-elses"
+    other.mkdir()
+    with scratch_dir() as path:
+        assert Path(path).parent == tmp_path and Path(path).name.startswith(f"{SCRATCH_PREFIX}{os.getpid()}-")
+        assert os.environ["TMPDIR"] == path and tempfile.gettempdir() == path
+        assert not left.exists() and alive.is_dir() and other.is_dir()
+        Path(tempfile.mkstemp()[1]).write_text("scratch")
+    assert not Path(path).exists()
+    assert os.environ["TMPDIR"] == str(tmp_path) and tempfile.gettempdir() == str(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, other.name])

@@ -28,6 +28,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -351,6 +352,7 @@ def _become_worker(request: dict[str, Any]) -> None:  # pragma: no cover - runs 
         signal.signal(signal.SIGINT, signal.default_int_handler)
         os.environ.clear()
         os.environ.update(request["env"])
+        tempfile.tempdir = None  # the leader's scratch folder, from $TMPDIR (see tuning.engine.lifecycle.scratch_dir)
         null = os.open(os.devnull, os.O_RDONLY)
         log = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         os.dup2(null, 0)

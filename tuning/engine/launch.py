@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from tuning import settings
-from tuning.engine.lifecycle import memory_limit_from_env, search_lock, search_logging
+from tuning.engine.lifecycle import memory_limit_from_env, scratch_dir, search_lock, search_logging
 from tuning.engine.machine import resolved_workers, this_machine
 from tuning.engine.runner import run_single
 from tuning.errors import SearchNotFoundError, SearchStateError, TuningError
@@ -65,7 +65,7 @@ def run_search(
         writer.update()
         writer.start_heartbeat()
         try:
-            with search_logging(paths, console=console):
+            with search_logging(paths, console=console), scratch_dir():
                 if config.workers > 1:
                     from tuning.engine.group import run_group  # gRPC and Keras Tuner: only for a group
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
+import shutil
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from tuning.engine import background
 from tuning.errors import SearchLockedError
 from tuning.store.paths import SearchPaths, read_json
-from tuning.store.status import StatusWriter
+from tuning.store.status import StatusWriter, pid_exists
 
 if TYPE_CHECKING:
     from tuning.space.config import SearchConfig
@@ -87,6 +90,46 @@ def _lock_owner(paths: SearchPaths) -> int | None:
         return int(paths.lock.read_text().strip())
     except (OSError, ValueError):
         return (read_json(paths.status) or {}).get("pid")
+
+
+SCRATCH_PREFIX = "hpx-search-"
+_SCRATCH_NAME = re.compile(re.escape(SCRATCH_PREFIX) + r"(\d+)-")
+
+
+@contextlib.contextmanager
+def scratch_dir() -> Iterator[str]:
+    """A temporary folder for this search process and the workers it starts, removed when the search ends.
+
+    TensorFlow's AutoGraph writes a ``__autograph_generated_file*.py`` into the temporary folder for every
+    function it converts, and removes it at interpreter exit (``atexit``). Forked workers end with
+    ``os._exit`` and a recycled runner ``exec``s itself, so neither runs those handlers: every trial used to
+    leave its files in /tmp. Here ``$TMPDIR`` (inherited by the workers) and ``tempfile.tempdir`` point into a
+    folder named after this process, removed on the way out; folders left by processes that were killed
+    are removed by the next search that starts on this machine.
+    """
+    parent = tempfile.gettempdir()
+    _sweep_scratch(parent)
+    path = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=parent)
+    previous_env, previous = os.environ.get("TMPDIR"), tempfile.tempdir
+    os.environ["TMPDIR"] = tempfile.tempdir = path
+    try:
+        yield path
+    finally:
+        tempfile.tempdir = previous
+        if previous_env is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = previous_env
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _sweep_scratch(parent: str) -> None:
+    """Remove the scratch folders in ``parent`` of search processes that no longer run (killed ones)."""
+    with contextlib.suppress(OSError), os.scandir(parent) as entries:
+        for entry in entries:
+            found = _SCRATCH_NAME.match(entry.name)
+            if found and not pid_exists(int(found.group(1))) and entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
 
 
 def search_logging(paths: SearchPaths, *, console: bool) -> contextlib.AbstractContextManager[None]:
