@@ -25,6 +25,7 @@ from tuning.bestmodel import (
     start_final_training,
     stop_final_training,
 )
+from tuning.engine.lifecycle import SCRATCH_PREFIX
 from tuning.errors import ConfigError, SearchNotFoundError, SearchStateError
 from tuning.results import load_project
 
@@ -82,11 +83,18 @@ def test_stop_keeps_the_previous_model(search_copy: Path) -> None:
         stop_final_training(search_copy)
 
 
-def test_a_killed_job_reads_interrupted_and_can_start_again(search_copy: Path) -> None:
+def test_a_killed_job_reads_interrupted_and_can_start_again(
+    search_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "tmp"  # what the jobs leave there
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
     handle = start_final_training(search_copy, epochs=500)
     wait_for(lambda: read_final_status(search_copy).epoch >= 2, timeout=TIMEOUT, what="a second epoch")
     os.kill(handle.pid, signal.SIGKILL)
     handle.process.wait(30)
+    left = [p.name for p in scratch.iterdir() if p.name.startswith(f"{SCRATCH_PREFIX}{handle.pid}-")]
+    assert len(left) == 1 and any((scratch / left[0]).glob("__autograph_generated_file*.py"))
     status = read_final_status(search_copy)
     assert status.state == "interrupted" and "killed or crashed" in status.message
     assert final_model_path(search_copy) is None
@@ -94,6 +102,7 @@ def test_a_killed_job_reads_interrupted_and_can_start_again(search_copy: Path) -
     assert again.wait(TIMEOUT).state == "completed" and read_final_status(search_copy).run == 2
     assert [m["epoch"] for m in read_final_metrics(search_copy)] == [1]
     assert {m["run"] for m in read_lines(FinalPaths.of(search_copy).metrics)} == {1, 2}
+    assert [p.name for p in scratch.iterdir()] == []  # the killed job's scratch folder went with the next job
 
 
 def test_failure_keeps_its_message(search_copy: Path) -> None:

@@ -30,7 +30,7 @@ from tuning.bestmodel.final import (
     training_spec,
 )
 from tuning.engine import background
-from tuning.engine.lifecycle import stop_on_signals
+from tuning.engine.lifecycle import scratch_dir, stop_on_signals
 from tuning.errors import SearchStateError, TuningError
 from tuning.store.paths import append_jsonl, read_json, write_json_atomic
 
@@ -259,9 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lock-fd", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
-        status = run_final_training(
-            args.project_dir, epochs=args.epochs, train_size=args.train_size, run=args.run, lock_fd=args.lock_fd
-        )
+        with scratch_dir():  # AutoGraph's files, gone with the process even when it is killed (see scratch_dir)
+            status = run_final_training(
+                args.project_dir, epochs=args.epochs, train_size=args.train_size, run=args.run, lock_fd=args.lock_fd
+            )
     except TuningError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -92,20 +92,21 @@ def _lock_owner(paths: SearchPaths) -> int | None:
         return (read_json(paths.status) or {}).get("pid")
 
 
-SCRATCH_PREFIX = "hpx-search-"
+SCRATCH_PREFIX = "hpx-scratch-"
 _SCRATCH_NAME = re.compile(re.escape(SCRATCH_PREFIX) + r"(\d+)-")
 
 
 @contextlib.contextmanager
 def scratch_dir() -> Iterator[str]:
-    """A temporary folder for this search process and the workers it starts, removed when the search ends.
+    """A temporary folder for this search (or final-training) process and the workers it starts, removed when
+    it ends.
 
     TensorFlow's AutoGraph writes a ``__autograph_generated_file*.py`` into the temporary folder for every
     function it converts, and removes it at interpreter exit (``atexit``). Forked workers end with
     ``os._exit`` and a recycled runner ``exec``s itself, so neither runs those handlers: every trial used to
     leave its files in /tmp. Here ``$TMPDIR`` (inherited by the workers) and ``tempfile.tempdir`` point into a
     folder named after this process, removed on the way out; folders left by processes that were killed
-    are removed by the next search that starts on this machine.
+    are removed by the next search or final training that starts on this machine.
     """
     parent = tempfile.gettempdir()
     _sweep_scratch(parent)
